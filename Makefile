@@ -1,0 +1,48 @@
+# The two commands: `make run` (full refresh + publish) and `make test`. Both bootstrap .venv.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: run test bench bench-geo lint dagster-dev rollback releases lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing pinned dependencies into $(VENV) (first run only, ~1-2 min)..."
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/levelup run
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_refresh.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+dagster-dev: $(STAMP)
+	$(BIN)/levelup dagster-dev
+
+releases: $(STAMP)
+	$(BIN)/levelup releases
+
+rollback: $(STAMP)
+	$(BIN)/levelup rollback $(RELEASE)
+
+lock:
+	rm -rf /tmp/levelup-lock && $(PYTHON) -m venv /tmp/levelup-lock && /tmp/levelup-lock/bin/pip install -q '.[dev]' \
+	  && { head -2 requirements.lock; /tmp/levelup-lock/bin/pip freeze --exclude levelup-platform; } > requirements.lock.new \
+	  && mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf $(VENV) dbt_project/target dbt_project/logs

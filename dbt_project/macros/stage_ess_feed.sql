@@ -1,0 +1,71 @@
+{#
+  The shared body of every ESS staging model: one row per (area, geography, indicator, period) as published.
+  Typed, period parsed, status normalised, suppressed or empty observations set to NULL with their status
+  kept, and each indicator's registered measure type joined from the registry seed.
+
+  status (normalised): ok | suppressed (x, c) | low_reliability (u; value kept when given) | not_applicable (z) |
+  missing
+  (no value and no status code). `source_status` keeps the publisher's code.
+#}
+{% macro stage_ess_feed(source_relation, has_intervals=true, has_status=true) %}
+with source as (
+    select * from {{ source_relation }}
+),
+
+typed as (
+    select
+        _feed_id as feed_id,
+        _source_sha256 as source_sha256,
+        cast(_source_line as integer) as source_line,
+        trim(areacd) as area_code,
+        trim(areanm) as area_name,
+        geography as geography_level,
+        indicator,
+        unit,
+        period as period_raw,
+        cast(observation as double) as observation,
+        {{ 'cast(lci_95 as double)' if has_intervals else 'cast(null as double)' }} as lci_95,
+        {{ 'cast(uci_95 as double)' if has_intervals else 'cast(null as double)' }} as uci_95,
+        {{ 'lower(trim(status))' if has_status else 'cast(null as varchar)' }} as source_status
+    from source
+),
+
+normalised as (
+    select
+        *,
+        case
+            when source_status in ('x', 'c') then 'suppressed'
+            when source_status = 'z' then 'not_applicable'
+            when source_status = 'u' then 'low_reliability'
+            when observation is null then 'missing'
+            else 'ok'
+        end as status
+    from typed
+),
+
+registered as (
+    select n.*, r.measure_type
+    from normalised as n
+    left join {{ ref('registry_indicators') }} as r
+        on r.feed_id = n.feed_id and r.indicator = n.indicator
+)
+
+select
+    feed_id,
+    area_code,
+    area_name,
+    geography_level,
+    indicator,
+    measure_type,
+    period_raw,
+    {{ parse_period('period_raw') }},
+    case when status in ('ok', 'low_reliability') then observation end as value,
+    unit,
+    case when status in ('ok', 'low_reliability') then lci_95 end as lci_95,
+    case when status in ('ok', 'low_reliability') then uci_95 end as uci_95,
+    status,
+    source_status,
+    source_sha256,
+    source_line
+from registered
+{% endmacro %}

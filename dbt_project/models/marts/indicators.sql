@@ -1,0 +1,35 @@
+{#
+  The long table of every registered ESS indicator, as published (source geography and code vintage).
+  Grain: one row per (feed_id, area_code, geography_level, indicator, period_start, period_end).
+  The union picks up every ESS staging model the registry lists, so a new feed needs no edit here.
+#}
+{% set models = registry_staging_models_ess() %}
+
+with unioned as (
+    {% for m in models %}
+    select * from {{ ref(m) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+)
+
+select
+    area_code,
+    area_name,
+    geography_level,
+    indicator,
+    measure_type,
+    period_start,
+    period_end,
+    period_duration,
+    period_kind,
+    period_raw,
+    value,
+    unit,
+    status,
+    source_status,
+    lci_95,
+    uci_95,
+    feed_id,
+    source_sha256,
+    source_line
+from unioned

@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'first_time_buyer_mortgage_sales')) }}

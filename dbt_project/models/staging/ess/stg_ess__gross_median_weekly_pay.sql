@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'gross_median_weekly_pay')) }}

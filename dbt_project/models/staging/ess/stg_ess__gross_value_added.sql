@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'gross_value_added')) }}

@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'healthy_life_expectancy')) }}

@@ -1,0 +1,12 @@
+-- The ONS Explore Local Statistics app's area hierarchy (2025 vintage): levels, parents and children are
+-- `;`-joined lists in the raw file; start/end are years (end set for terminated areas).
+select
+    areacd as area_code,
+    areanm as area_name,
+    string_split(level, ';') as levels,
+    coalesce(string_split(parents, ';'), []) as parents,
+    coalesce(string_split(children, ';'), []) as children,
+    cast("start" as integer) as start_year,
+    cast("end" as integer) as end_year,
+    _source_sha256 as source_sha256
+from {{ source('reference', 'els_geo_metadata') }}

@@ -1,0 +1,193 @@
+"""Getting a feed's bytes: from its public URL over HTTP, or from the mirror directory when one is set.
+
+Belongs here: the HTTP client (timeouts, retries with exponential backoff, conditional GET with ETag /
+Last-Modified), the mirror lookup (`$LEVELUP_MIRROR/<mirror_path>`), body sanity checks that apply before
+parsing (empty body, an HTML error page served instead of data, a truncated download) and the sha256.
+Parsing and contract checks live in `ingest.parse` and `ingest.contract`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from ingest.registry import FeedSpec
+
+USER_AGENT = (
+    "levelup-data-platform/0.1 (+https://www.gov.uk/government/publications/levelling-up-the-united-kingdom)"
+)
+CONNECT_TIMEOUT_S = float(os.environ.get("LEVELUP_HTTP_CONNECT_TIMEOUT", "10"))
+READ_TIMEOUT_S = float(os.environ.get("LEVELUP_HTTP_READ_TIMEOUT", "60"))
+
+
+class FetchError(RuntimeError):
+    """The feed could not be fetched; the message names the feed, the address and the reason."""
+
+
+class TransientHTTPError(FetchError):
+    """A response worth retrying (5xx, 429)."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    feed_id: str
+    url: str  # the public address (recorded even when read through the mirror)
+    location: str  # where the bytes actually came from: the URL or the mirror file path
+    via: str  # "http" or "mirror"
+    retrieved_at: datetime
+    body: bytes | None  # None when the server answered 304 Not Modified
+    etag: str | None = None
+    last_modified: str | None = None
+    attempts: int = 1
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.body is None
+
+    @property
+    def sha256(self) -> str | None:
+        return hashlib.sha256(self.body).hexdigest() if self.body is not None else None
+
+    @property
+    def n_bytes(self) -> int:
+        return len(self.body) if self.body is not None else 0
+
+
+def check_body(feed: FeedSpec, body: bytes, where: str, content_type: str | None = None) -> None:
+    """Reject bodies that are clearly not the data: empty, or an HTML page (error pages, login walls)."""
+    if not body.strip():
+        raise FetchError(f"feed {feed.id!r}: {where} returned an empty body")
+    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    looks_html = head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+    if feed.format != "xlsx" and (looks_html or (content_type or "").startswith("text/html")):
+        raise FetchError(
+            f"feed {feed.id!r}: {where} returned an HTML page instead of {feed.format.upper()} "
+            f"(starts {body[:60]!r}); the source is probably serving an error page"
+        )
+
+
+def read_mirror(feed: FeedSpec, mirror: Path) -> Fetched:
+    path = mirror / (feed.mirror_path or "")
+    if not feed.mirror_path or not path.is_file():
+        raise FetchError(f"feed {feed.id!r}: mirror file {path} not found (mirror_path={feed.mirror_path!r})")
+    body = path.read_bytes()
+    check_body(feed, body, f"mirror file {path}")
+    return Fetched(
+        feed_id=feed.id,
+        url=feed.url or "",
+        location=str(path),
+        via="mirror",
+        retrieved_at=datetime.now(UTC),
+        body=body,
+    )
+
+
+def _session() -> requests.Session:
+    s = requests.Session()
+    s.headers["User-Agent"] = USER_AGENT
+    return s
+
+
+def fetch_http(
+    feed: FeedSpec,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    *,
+    max_attempts: int = 4,
+    backoff_s: float | None = None,
+    session: requests.Session | None = None,
+) -> Fetched:
+    """GET the feed's URL with conditional headers, retrying transient failures with exponential backoff."""
+    if not feed.url:
+        raise FetchError(f"feed {feed.id!r} has no url")
+    backoff = float(os.environ.get("LEVELUP_HTTP_BACKOFF", "1.0")) if backoff_s is None else backoff_s
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    sess = session or _session()
+    attempts = 0
+
+    def once() -> Fetched:
+        nonlocal attempts
+        attempts += 1
+        try:
+            resp = sess.get(feed.url, headers=headers, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise requests.exceptions.ConnectionError(f"truncated or broken body: {exc}") from exc
+        if resp.status_code == 304:
+            return Fetched(
+                feed.id, feed.url, feed.url, "http", datetime.now(UTC), None, etag, last_modified, attempts
+            )
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise TransientHTTPError(f"feed {feed.id!r}: GET {feed.url} answered HTTP {resp.status_code}")
+        if resp.status_code != 200:
+            raise FetchError(
+                f"feed {feed.id!r}: GET {feed.url} answered HTTP {resp.status_code} {resp.reason}"
+            )
+        body = resp.content
+        declared = resp.headers.get("Content-Length")
+        if (
+            declared is not None
+            and "gzip" not in resp.headers.get("Content-Encoding", "")
+            and int(declared) != len(body)
+        ):
+            raise requests.exceptions.ConnectionError(
+                f"truncated body: Content-Length {declared} but {len(body)} bytes received"
+            )
+        check_body(feed, body, f"GET {feed.url}", resp.headers.get("Content-Type"))
+        return Fetched(
+            feed_id=feed.id,
+            url=feed.url,
+            location=feed.url,
+            via="http",
+            retrieved_at=datetime.now(UTC),
+            body=body,
+            etag=resp.headers.get("ETag"),
+            last_modified=resp.headers.get("Last-Modified"),
+            attempts=attempts,
+            headers={
+                k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "content-length")
+            },
+        )
+
+    retrying = Retrying(
+        stop=stop_after_attempt(max_attempts),
+        wait=wait_exponential(multiplier=backoff, max=30),
+        retry=retry_if_exception_type(
+            (TransientHTTPError, requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+        ),
+        reraise=True,
+    )
+    try:
+        return retrying(once)
+    except TransientHTTPError as exc:
+        raise FetchError(f"{exc} (gave up after {attempts} attempts)") from exc
+    except FetchError:
+        raise
+    except requests.exceptions.RequestException as exc:
+        raise FetchError(
+            f"feed {feed.id!r}: GET {feed.url} failed after {attempts} attempt(s): {exc}"
+        ) from exc
+
+
+def fetch(
+    feed: FeedSpec, mirror: Path | None, etag: str | None = None, last_modified: str | None = None
+) -> Fetched:
+    """The single entry point: the mirror when one is configured, otherwise the network."""
+    if mirror is not None:
+        return read_mirror(feed, mirror)
+    return fetch_http(feed, etag=etag, last_modified=last_modified)

@@ -1,0 +1,1 @@
+"""Orchestration: the Dagster code location and the levelup command line."""

@@ -1,0 +1,239 @@
+"""The Dagster assets: one per registered feed (raw zone), the dbt models (warehouse), and the release.
+
+Belongs here: asset definitions and what each reports (metadata, asset checks). The work itself is done by
+`ingest`, dbt and `publish`; these functions only call them and describe the outcome to Dagster.
+
+Failure semantics (so that one bad feed never stops the others):
+- a feed whose new version breaks its contract keeps serving its previous version: the asset records that
+  (metadata `ingest_status=failed`) and its `contract` check fails with the message; the warehouse builds
+  on the previous version and the manifest marks the feed stale. A feed with no good version at all fails.
+- dbt runs `seed`, `run`, then `test`; test failures are asset checks that do not block in Dagster: the
+  publish gate reads them and holds back only the marts downstream of the failing node.
+"""
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    multi_asset,
+)
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from ingest.land import FeedStore
+from ingest.pipeline import IngestFailed, ingest_feed
+from ingest.registry import FeedSpec, Registry
+from ingest.settings import get_settings
+from orchestration.dbt_resources import LevelupDbtTranslator
+from publish.publisher import publish_release
+
+CONTRACT_CHECK = "contract"
+
+
+def raw_key(feed: FeedSpec) -> AssetKey:
+    return AssetKey(["raw", feed.id])
+
+
+INGEST_THREADS = 4
+
+
+def _feed_spec(feed: FeedSpec) -> AssetSpec:
+    return AssetSpec(
+        key=raw_key(feed),
+        group_name=f"raw_{feed.family}",
+        description=f"{feed.title}. Source: {feed.url}. Licence: {feed.licence}. Current landed version (Parquet).",
+        kinds={"parquet", "python"},
+        tags={"sensitivity": feed.sensitivity, "cadence": feed.cadence},
+        metadata={
+            "url": MetadataValue.url(feed.url) if feed.url else "",
+            "mirror_path": feed.mirror_path or "",
+            "missions": ",".join(map(str, feed.missions)),
+        },
+        skippable=True,
+    )
+
+
+def ingest_assets(registry: Registry) -> AssetsDefinition:
+    """One asset per open feed, computed by a single subsettable op that ingests the selected feeds in a
+    thread pool: feeds land in parallel (each writes only its own raw-zone folder; no DuckDB involved)."""
+    feeds = {raw_key(f): f for f in registry.feeds if f.sensitivity == "open"}
+
+    @multi_asset(
+        name="ingest_feeds",
+        specs=[_feed_spec(f) for f in feeds.values()],
+        check_specs=[
+            AssetCheckSpec(
+                CONTRACT_CHECK, asset=k, description="pandera contract generated from the registry"
+            )
+            for k in feeds
+        ],
+        can_subset=True,
+        op_tags={"levelup/kind": "ingest"},
+    )
+    def ingest_feeds(context: AssetExecutionContext):
+        settings = get_settings()
+        selected = [feeds[k] for k in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())]
+        no_version = []
+        with ThreadPoolExecutor(max_workers=INGEST_THREADS) as pool:
+            futures = {pool.submit(ingest_feed, f, settings, raise_on_failure=False): f for f in selected}
+            for fut in as_completed(futures):
+                feed = futures[fut]
+                res = fut.result()
+                print(
+                    f"[ingest] {feed.id:<55} {res.status:<9} rows={res.rows} {res.seconds:.2f}s", flush=True
+                )
+                serving = (
+                    FeedStore(settings.feed_dir(feed.id), feed.id).current_info()
+                    if res.status == "failed"
+                    else None
+                )
+                if res.status == "failed":
+                    context.log.error(res.message)
+                yield AssetCheckResult(
+                    asset_key=raw_key(feed),
+                    check_name=CONTRACT_CHECK,
+                    passed=res.status != "failed",
+                    severity=AssetCheckSeverity.ERROR,
+                    metadata={"message": MetadataValue.md(f"```\n{res.message}\n```")},
+                )
+                if res.status == "failed" and serving is None:
+                    no_version.append(feed.id)
+                    continue
+                yield MaterializeResult(
+                    asset_key=raw_key(feed),
+                    metadata={
+                        "ingest_status": res.status,
+                        "serving_sha256": (serving.sha256 if serving else res.sha256) or "",
+                        "rows": (serving.rows if serving else res.rows) or 0,
+                        "bytes": res.bytes or 0,
+                        "via": res.via or "",
+                        "raw_file": (serving.raw_file if serving else res.raw_file) or "",
+                        "message": res.message[:2000],
+                        "seconds": res.seconds,
+                    },
+                )
+        if no_version:
+            raise IngestFailed(
+                f"feeds with no usable version (first ingest failed): {no_version}; see the "
+                "contract checks for the messages. The warehouse is not rebuilt this run."
+            )
+
+    return ingest_feeds
+
+
+def last_build_dir() -> Path:
+    return get_settings().warehouse_dir / "last_build"
+
+
+def _save_artifacts(invocations) -> None:
+    """Keep the manifest and every invocation's results where the publish gate reads them."""
+    out = last_build_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    manifest = None
+    for inv in invocations:
+        rr = Path(inv.target_path) / "run_results.json"
+        if rr.exists():
+            results += json.loads(rr.read_text())["results"]
+        mf = Path(inv.target_path) / "manifest.json"
+        if mf.exists():
+            manifest = mf
+    if manifest:
+        shutil.copyfile(manifest, out / "manifest.json")
+    (out / "run_results.json").write_text(json.dumps({"results": results}))
+
+
+def warehouse_assets(manifest: Path, exclude: str | None = None) -> AssetsDefinition:
+    @dbt_assets(
+        manifest=manifest,
+        dagster_dbt_translator=LevelupDbtTranslator(),
+        exclude=exclude,
+        name="warehouse_dbt",
+        op_tags={"levelup/kind": "dbt"},
+    )
+    def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
+        get_settings().warehouse_dir.mkdir(parents=True, exist_ok=True)
+        invocations = []
+        for step in (["seed"], ["run"], ["test"]):
+            inv = dbt.cli(step, context=context, raise_on_error=False)
+            yield from inv.stream()
+            invocations.append(inv)
+            print(f"[dbt] {step[0]:<5} {'ok' if inv.is_successful() else 'with failures'}", flush=True)
+        _save_artifacts(invocations)
+        broken = [inv for inv in invocations[:2] if not inv.is_successful()]
+        if broken:
+            raise RuntimeError(
+                "dbt seed/run failed: the warehouse is incomplete, so nothing is published this "
+                "run; the current release keeps serving. See the dbt logs above."
+            )
+
+    return warehouse_dbt
+
+
+def mart_keys(manifest: Path) -> list[AssetKey]:
+    data = json.loads(manifest.read_text())
+    return [
+        AssetKey(["marts", n["name"]])
+        for n in data["nodes"].values()
+        if n["resource_type"] == "model" and n.get("schema") == "marts"
+    ]
+
+
+def release_asset(marts: list[AssetKey]) -> AssetsDefinition:
+    release_key = AssetKey(["release", "current"])
+    gate_specs = [
+        AssetCheckSpec(
+            f"gate_{k.path[-1]}",
+            asset=release_key,
+            description=f"mart {k.path[-1]} is fresh in the new release (fails when held back by a check)",
+        )
+        for k in marts
+    ]
+
+    @asset(
+        key=release_key,
+        group_name="release",
+        deps=marts,
+        check_specs=gate_specs,
+        kinds={"duckdb", "parquet"},
+        description="Write-audit-publish: stage the marts into a new release, run the gate (dbt results + Great "
+        "Expectations), carry over held-back marts from the previous release, promote atomically.",
+    )
+    def release(context: AssetExecutionContext):
+        build = last_build_dir()
+        outcome = publish_release(
+            dbt_manifest=build / "manifest.json", dbt_run_results=build / "run_results.json"
+        )
+        marts_meta = outcome.manifest["marts"]
+        for key in marts:
+            m = marts_meta.get(key.path[-1])
+            if m is None:
+                continue
+            yield AssetCheckResult(
+                check_name=f"gate_{key.path[-1]}",
+                passed=m["status"] == "fresh",
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"status": m["status"], "reasons": MetadataValue.json(m["reasons"])},
+            )
+        print(f"[publish] release {outcome.release_id} -> {outcome.release_dir}", flush=True)
+        yield MaterializeResult(
+            metadata={
+                "release_id": outcome.release_id,
+                "path": MetadataValue.path(str(outcome.release_dir)),
+                "held_back": MetadataValue.json(outcome.held_back),
+                "quality_report": MetadataValue.path(str(outcome.release_dir / "quality_report.html")),
+            }
+        )
+
+    return release

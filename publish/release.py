@@ -1,0 +1,240 @@
+"""Releases: build a new release directory from the warehouse, then promote it atomically (write-audit-publish).
+
+Belongs here: the release directory layout, copying marts out of the warehouse (fresh) or out of the
+previous release (carried over when a mart's gate failed), exports (DuckDB file, Parquet), the manifest,
+the atomic switch of `releases/current`, retention and rollback. Deciding *whether* a mart passes is the
+quality gate's job (`quality.gate`); this module only carries out the verdicts.
+
+Layout:
+    releases/.building-<id>/      work in progress (never read by analysts; removed on the next run)
+    releases/<id>/                a promoted release: never modified again
+        marts.duckdb              every published mart as a table (DuckDB storage v1.5.0: 1.x clients can open it)
+        parquet/<mart>.parquet
+        manifest.json
+    releases/current -> <id>      symlink, swapped with os.replace (atomic)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ingest.settings import PROJECT_ROOT, Settings
+
+STORAGE_VERSION = "v1.5.0"
+BUILDING_PREFIX = ".building-"
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+@dataclass
+class MartPlan:
+    """What to publish for one mart: fresh from the warehouse, carried over, or withheld."""
+
+    name: str
+    source: str  # "warehouse" | "previous" | "none"
+    reasons: list[str] = field(default_factory=list)
+    failing_samples: list[dict] = field(default_factory=list)
+    carried_from: str | None = None
+
+    @property
+    def status(self) -> str:
+        return {"warehouse": "fresh", "previous": "carried_over", "none": "withheld"}[self.source]
+
+
+def new_release_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
+
+
+def code_version() -> str:
+    """The git commit the platform runs from (with -dirty when the work tree has changes), else the package version."""
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        ).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        from importlib.metadata import version
+
+        return f"levelup-platform {version('levelup-platform')}"
+
+
+def current_release_dir(settings: Settings) -> Path | None:
+    cur = settings.current_release
+    if cur.is_symlink() and cur.resolve().is_dir():
+        return cur.resolve()
+    return None
+
+
+def list_releases(settings: Settings) -> list[Path]:
+    if not settings.releases_dir.exists():
+        return []
+    return sorted(
+        p
+        for p in settings.releases_dir.iterdir()
+        if p.is_dir() and not p.is_symlink() and not p.name.startswith(".") and (p / "manifest.json").exists()
+    )
+
+
+def read_manifest(release_dir: Path) -> dict:
+    return json.loads((release_dir / "manifest.json").read_text())
+
+
+def warehouse_marts(warehouse: Path) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _fsync_tree(root: Path) -> None:
+    for p in sorted(root.rglob("*"), reverse=True):
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def clean_incomplete(settings: Settings) -> list[Path]:
+    """Remove leftovers of a crashed publish (building dirs, temp symlinks). Safe: none is ever read."""
+    removed = []
+    if settings.releases_dir.exists():
+        for p in settings.releases_dir.iterdir():
+            if p.name.startswith(BUILDING_PREFIX) and p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p)
+            elif p.name.startswith(".current.tmp") and (p.is_symlink() or p.exists()):
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
+def stage_release(settings: Settings, plans: list[MartPlan], release_id: str) -> Path:
+    """Build marts.duckdb and parquet/ for a new release in a hidden building directory."""
+    settings.releases_dir.mkdir(parents=True, exist_ok=True)
+    build = settings.releases_dir / f"{BUILDING_PREFIX}{release_id}"
+    if build.exists():
+        shutil.rmtree(build)
+    (build / "parquet").mkdir(parents=True)
+    db_path = build / "marts.duckdb"
+    previous = current_release_dir(settings)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"ATTACH '{db_path}' AS rel (STORAGE_VERSION '{STORAGE_VERSION}')")
+        if any(p.source == "warehouse" for p in plans):
+            con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
+        if previous is not None and any(p.source == "previous" for p in plans):
+            con.execute(f"ATTACH '{previous / 'marts.duckdb'}' AS prev (READ_ONLY)")
+        for plan in plans:
+            if plan.source == "warehouse":
+                con.execute(f'CREATE TABLE rel.main."{plan.name}" AS SELECT * FROM wh.marts."{plan.name}"')
+            elif plan.source == "previous":
+                con.execute(f'CREATE TABLE rel.main."{plan.name}" AS SELECT * FROM prev.main."{plan.name}"')
+                plan.carried_from = previous.name if previous else None
+            else:
+                continue
+            con.execute(
+                f"COPY rel.main.\"{plan.name}\" TO '{build / 'parquet' / (plan.name + '.parquet')}' "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+        con.execute("CHECKPOINT rel")
+        con.execute("DETACH rel")
+    finally:
+        con.close()
+    if db_path.with_suffix(".duckdb.wal").exists():
+        raise PublishError(f"{db_path} still has a write-ahead log after close; refusing to publish it")
+    return build
+
+
+def mart_row_counts(db_path: Path) -> dict[str, int]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        tables = [
+            r[0]
+            for r in con.execute("select table_name from information_schema.tables order by 1").fetchall()
+        ]
+        return {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+
+
+def write_manifest(build: Path, manifest: dict) -> None:
+    path = build / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
+
+
+def promote(settings: Settings, build: Path, release_id: str) -> Path:
+    """Make the staged release visible: fsync, rename to its final name, then swap `current` atomically."""
+    _fsync_tree(build)
+    final = settings.releases_dir / release_id
+    os.replace(build, final)
+    point_current(settings, final)
+    return final
+
+
+def point_current(settings: Settings, release_dir: Path) -> None:
+    tmp = settings.releases_dir / f".current.tmp-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(release_dir.name)
+    os.replace(tmp, settings.current_release)
+    fd = os.open(settings.releases_dir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def prune(settings: Settings, keep: int) -> list[Path]:
+    """Keep the newest `keep` releases (and always the current one); delete older ones."""
+    releases = list_releases(settings)
+    current = current_release_dir(settings)
+    doomed = [r for r in releases[:-keep] if keep > 0 and r != current] if len(releases) > keep else []
+    for r in doomed:
+        shutil.rmtree(r, ignore_errors=True)
+    return doomed
+
+
+def rollback(settings: Settings, release_id: str | None = None) -> Path:
+    """Re-point `current` to `release_id`, or to the release before the current one."""
+    releases = list_releases(settings)
+    if not releases:
+        raise PublishError(f"no releases in {settings.releases_dir}")
+    if release_id:
+        target = settings.releases_dir / release_id
+        if target not in releases:
+            raise PublishError(f"release {release_id!r} not found; available: {[r.name for r in releases]}")
+    else:
+        current = current_release_dir(settings)
+        older = [r for r in releases if current is None or r.name < current.name]
+        if not older:
+            raise PublishError("no release older than the current one to roll back to")
+        target = older[-1]
+    point_current(settings, target)
+    return target

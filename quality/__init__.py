@@ -1,0 +1,1 @@
+"""Quality: the checks that gate publishing (dbt results, Great Expectations suites, scanners)."""

@@ -1,0 +1,115 @@
+"""Shared fixtures: the real-data mirror (skipped with a reason when absent), a clean data dir, and a local
+HTTP server on 127.0.0.1 that serves files with ETag/Last-Modified and can misbehave on request."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    monkeypatch.setenv("LEVELUP_DATA_DIR", str(d))
+    return d
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    value = os.environ.get("LEVELUP_MIRROR")
+    if not value:
+        pytest.skip(
+            "LEVELUP_MIRROR is not set: this test needs the real data mirror (CI sets ../shared/data)"
+        )
+    path = Path(value).resolve()
+    if not (path / "ess").is_dir():
+        pytest.skip(f"LEVELUP_MIRROR={value} has no ess/ folder")
+    return path
+
+
+class Route:
+    """What the test server does for one path. `plan` is consumed one response per request."""
+
+    def __init__(self, body: bytes, content_type: str = "text/csv; charset=utf-8"):
+        self.body = body
+        self.content_type = content_type
+        self.etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        self.last_modified = "Wed, 21 Oct 2026 07:28:00 GMT"
+        self.plan: list[str] = []  # e.g. ["500", "500", "ok"], "truncate", "slow"
+        self.requests: list[dict] = []
+
+
+class LocalServer:
+    def __init__(self):
+        self.routes: dict[str, Route] = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep pytest output clean
+                pass
+
+            def do_GET(self):
+                route = server.routes.get(self.path)
+                if route is None:
+                    self.send_error(404)
+                    return
+                route.requests.append(dict(self.headers))
+                action = route.plan.pop(0) if route.plan else "ok"
+                if action.isdigit():
+                    self.send_response(int(action))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if action == "slow":
+                    time.sleep(2.0)
+                if self.headers.get("If-None-Match") == route.etag or (
+                    self.headers.get("If-Modified-Since") == route.last_modified
+                    and "If-None-Match" not in self.headers
+                ):
+                    self.send_response(304)
+                    self.send_header("ETag", route.etag)
+                    self.end_headers()
+                    return
+                body = route.body
+                self.send_response(200)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("ETag", route.etag)
+                self.send_header("Last-Modified", route.last_modified)
+                self.end_headers()
+                if action == "truncate":
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add(self, path: str, body: bytes, **kw) -> Route:
+        self.routes[path] = Route(body, **kw)
+        return self.routes[path]
+
+
+@pytest.fixture
+def http_server():
+    srv = LocalServer()
+    srv.thread.start()
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()

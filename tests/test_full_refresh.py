@@ -1,0 +1,144 @@
+"""The whole platform over the real mirror, through the same command `make run` uses (`levelup run`):
+a clean refresh publishes a release whose `indicators` mart has rows from every registered ESS feed and whose
+manifest hashes match the mirror files; a second refresh with one feed broken keeps that feed's previous
+version, flags it, and still publishes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.registry import load_registry
+
+pytestmark = [pytest.mark.mirror, pytest.mark.slow]
+LEVELUP = Path(sys.executable).parent / "levelup"
+
+
+def levelup(data_dir: Path, mirror: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LEVELUP_DATA_DIR": str(data_dir), "LEVELUP_MIRROR": str(mirror)}
+    env.pop("DAGSTER_HOME", None)
+    return subprocess.run([str(LEVELUP), *args], env=env, capture_output=True, text=True, timeout=900)
+
+
+def overlay_mirror(real: Path, dest: Path, broken: dict[str, bytes]) -> Path:
+    """A mirror laid out like the real one (symlinks), with some files replaced by broken bytes."""
+    for family in ("ess", "reference"):
+        for src in (real / family).rglob("*"):
+            if src.is_file():
+                rel = src.relative_to(real)
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if str(rel) in broken:
+                    target.write_bytes(broken[str(rel)])
+                else:
+                    target.symlink_to(src)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def refreshes(tmp_path_factory, mirror):
+    data = tmp_path_factory.mktemp("refresh") / "data"
+    first = levelup(data, mirror, "run")
+    releases_after_first = sorted(p.name for p in (data / "releases").iterdir() if not p.name.startswith("."))
+    broken = overlay_mirror(
+        mirror,
+        tmp_path_factory.mktemp("broken-mirror"),
+        {
+            "ess/healthy-life-expectancy/healthy-life-expectancy.csv": b"<!DOCTYPE html><html>502 Bad Gateway</html>"
+        },
+    )
+    second = levelup(data, broken, "run")
+    return data, first, releases_after_first, second
+
+
+def current_manifest(data: Path) -> dict:
+    return json.loads((data / "releases" / "current" / "manifest.json").read_text())
+
+
+def test_first_refresh_publishes_a_release(refreshes):
+    data, first, releases, _ = refreshes
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert len(releases) == 2 and "current" in releases
+    assert "Release: " in first.stdout and "indicators" in first.stdout  # summary printed
+
+
+def test_manifest_hashes_match_the_mirror_files(refreshes, mirror):
+    data, *_ = refreshes
+    first_release = sorted(
+        p for p in (data / "releases").iterdir() if not p.is_symlink() and not p.name.startswith(".")
+    )[0]
+    manifest = json.loads((first_release / "manifest.json").read_text())
+    reg = load_registry()
+    for feed in reg.feeds:
+        if feed.sensitivity != "open":
+            continue
+        expected = hashlib.sha256((mirror / feed.mirror_path).read_bytes()).hexdigest()
+        assert manifest["feeds"][feed.id]["sha256"] == expected, feed.id
+        assert manifest["feeds"][feed.id]["url"] == feed.url
+        assert manifest["feeds"][feed.id]["rows"] > 0
+    assert manifest["marts"]["indicators"]["status"] == "fresh"
+    assert manifest["marts"]["indicators"]["rows"] > 100_000
+    assert manifest["code_version"]
+
+
+def test_indicators_has_rows_from_every_ess_feed_and_traces_to_the_file(refreshes, mirror):
+    data, *_ = refreshes
+    db = data / "releases" / "current" / "marts.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        per_feed = dict(con.execute("select feed_id, count(*) from indicators group by 1").fetchall())
+        shas = dict(
+            con.execute("select feed_id, any_value(source_sha256) from indicators group by 1").fetchall()
+        )
+        sheffield = con.execute(
+            "select status, value, lci_95, period_end from indicators where feed_id = 'healthy-life-expectancy' "
+            "and area_code = 'E08000039' "
+            "and indicator = 'Male healthy life expectancy' and period_start = date '2017-01-01'"
+        ).fetchall()
+    for feed in load_registry().of_family("ess"):
+        assert per_feed.get(feed.id, 0) > 0, feed.id
+    hle = hashlib.sha256(
+        (mirror / "ess/healthy-life-expectancy/healthy-life-expectancy.csv").read_bytes()
+    ).hexdigest()
+    assert shas["healthy-life-expectancy"] == hle
+    # The source line: E08000039,Sheffield,...,Male healthy life expectancy,2017-01-01/P3Y,61.4,Years,yrs,59.2,63.7
+    assert len(sheffield) == 1 and sheffield[0][:3] == ("ok", 61.4, 59.2)
+    assert str(sheffield[0][3]) == "2019-12-31"  # P3Y from 2017-01-01
+    # Parquet export carries the same rows.
+    pq_rows = duckdb.execute(
+        f"select count(*) from read_parquet('{data / 'releases' / 'current' / 'parquet' / 'indicators.parquet'}')"
+    ).fetchone()[0]
+    assert pq_rows == sum(per_feed.values())
+
+
+def test_suppressed_values_are_null_with_status_kept(refreshes):
+    data, *_ = refreshes
+    with duckdb.connect(str(data / "releases" / "current" / "marts.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select status, source_status, count(*), count(value) from indicators "
+            "where source_status in ('x', 'u') group by 1, 2 order by 1"
+        ).fetchall()
+    assert ("suppressed", "x") in [(r[0], r[1]) for r in rows]
+    assert all(r[3] == 0 for r in rows if r[0] == "suppressed")
+
+
+def test_broken_feed_keeps_previous_version_and_others_publish(refreshes, mirror):
+    data, first, _, second = refreshes
+    assert second.returncode == 1  # attention: a feed failed
+    assert "healthy-life-expectancy" in second.stdout and "HTML page instead of CSV" in second.stdout
+    m = current_manifest(data)
+    hle = m["feeds"]["healthy-life-expectancy"]
+    assert hle["last_ingest_status"] == "failed" and hle["is_stale"] is True
+    real_sha = hashlib.sha256(
+        (mirror / "ess/healthy-life-expectancy/healthy-life-expectancy.csv").read_bytes()
+    ).hexdigest()
+    assert hle["sha256"] == real_sha  # still the last good version
+    assert m["feeds"]["gross-value-added"]["last_ingest_status"] == "unchanged"
+    assert m["marts"]["indicators"]["status"] == "fresh"
+    assert m["previous_release"] is not None
