@@ -27,6 +27,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_refresh.py
 
+bench-geo: $(STAMP)
+	$(BIN)/python scripts/bench_harmonise.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 

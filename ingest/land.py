@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest.crashpoint import crashpoint
+
 
 @dataclass(frozen=True)
 class VersionInfo:
@@ -101,6 +103,7 @@ class FeedStore:
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
+        crashpoint("ingest")  # version written, sidecar and pointer not yet
         info = VersionInfo(**{**asdict(info), "raw_file": str(target)})
         _atomic_write_bytes(target.with_suffix(".json"), info.to_json().encode())
         self._point_current(target)

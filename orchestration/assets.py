@@ -31,6 +31,7 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from ingest.crashpoint import crashpoint
 from ingest.land import FeedStore
 from ingest.pipeline import IngestFailed, ingest_feed
 from ingest.registry import FeedSpec, Registry
@@ -132,6 +133,113 @@ def ingest_assets(registry: Registry) -> AssetsDefinition:
     return ingest_feeds
 
 
+CUSTOM_AREAS_KEY = AssetKey(["raw", "custom-areas"])
+RESTRICTED_INGEST_KEY = AssetKey(["restricted", "aps-personal-wellbeing-microdata"])
+RESTRICTED_EXPORT_KEY = AssetKey(["restricted", "m8_wellbeing_shares_export"])
+CLEARED_RELEASE_KEY = AssetKey(["restricted", "cleared_release"])
+
+
+@asset(
+    key=CUSTOM_AREAS_KEY,
+    group_name="raw_custom",
+    kinds={"parquet", "python"},
+    description="Analyst-defined areas dropped into <data dir>/custom_areas/ (CSV or YAML), validated and landed "
+    "as raw/custom-areas/current.parquet (see docs/geography.md).",
+    check_specs=[AssetCheckSpec(CONTRACT_CHECK, asset=CUSTOM_AREAS_KEY, description="custom-area files are valid")],
+)
+def custom_areas(context: AssetExecutionContext):
+    from ingest.custom_areas import CustomAreaError, land_custom_areas
+
+    settings = get_settings()
+    try:
+        summary = land_custom_areas(settings)
+    except CustomAreaError as exc:
+        previous = settings.raw_dir / "custom-areas" / "current.parquet"
+        yield AssetCheckResult(check_name=CONTRACT_CHECK, passed=False, severity=AssetCheckSeverity.ERROR,
+                               metadata={"message": str(exc)})
+        if not previous.exists():
+            raise
+        context.log.error(f"custom areas rejected, the previous list stays: {exc}")
+        yield MaterializeResult(metadata={"status": "failed", "message": str(exc)})
+        return
+    print(f"[ingest] {'custom-areas':<55} {summary['status']:<9} areas={summary['areas']} "
+          f"members={summary['members']}", flush=True)
+    yield AssetCheckResult(check_name=CONTRACT_CHECK, passed=True)
+    yield MaterializeResult(metadata={k: v for k, v in summary.items() if k != "files"} | {"files": len(summary["files"])})
+
+
+@asset(
+    key=RESTRICTED_INGEST_KEY,
+    group_name="restricted",
+    kinds={"python"},
+    tags={"sensitivity": "restricted"},
+    description="Restricted APS well-being microdata: encrypted deliveries picked up from the landing zone, "
+    "landed encrypted at rest, decrypted only into the restricted zone's own DuckDB (never the warehouse).",
+    check_specs=[AssetCheckSpec(CONTRACT_CHECK, asset=RESTRICTED_INGEST_KEY, description="deliveries pass the contract")],
+)
+def restricted_ingest(context: AssetExecutionContext):
+    from ingest.restricted import RestrictedError, ingest_restricted, redact
+
+    try:
+        summary = ingest_restricted(get_settings())
+    except RestrictedError as exc:  # e.g. a delivery is waiting but no key is configured
+        yield AssetCheckResult(check_name=CONTRACT_CHECK, passed=False, severity=AssetCheckSeverity.ERROR,
+                               metadata={"message": redact(str(exc))})
+        yield MaterializeResult(metadata={"status": "failed", "message": redact(str(exc))})
+        return
+    failed = [d for f in summary["feeds"].values() for d in f["failed"]]
+    yield AssetCheckResult(check_name=CONTRACT_CHECK, passed=not failed, severity=AssetCheckSeverity.ERROR,
+                           metadata={"failed_deliveries": MetadataValue.json(failed)})
+    yield MaterializeResult(metadata={"summary": MetadataValue.json(summary)})
+
+
+@asset(
+    key=RESTRICTED_EXPORT_KEY,
+    deps=[RESTRICTED_INGEST_KEY],
+    group_name="restricted",
+    kinds={"parquet", "dbt"},
+    tags={"sensitivity": "restricted"},
+    description="Disclosure-controlled mission 8 aggregates exported from the restricted zone (restricted dbt "
+    "project, primary + secondary suppression, disclosure scanner). The only restricted output the shared "
+    "warehouse reads; the previous export stays when anything fails.",
+    check_specs=[AssetCheckSpec("disclosure_scanner", asset=RESTRICTED_EXPORT_KEY,
+                                description="no respondent-level data, no unprotected small cell")],
+)
+def restricted_export(context: AssetExecutionContext):
+    from ingest.restricted import RestrictedError, build_restricted_aggregates, redact
+
+    try:
+        summary = build_restricted_aggregates(get_settings())
+    except RestrictedError as exc:
+        yield AssetCheckResult(check_name="disclosure_scanner", passed=False, severity=AssetCheckSeverity.ERROR,
+                               metadata={"message": redact(str(exc))})
+        yield MaterializeResult(metadata={"status": "failed", "message": redact(str(exc))})
+        return
+    yield AssetCheckResult(check_name="disclosure_scanner", passed=True,
+                           metadata={"checks": len(summary.get("scanner", []))})
+    print(f"[restricted] export {summary['status']}", flush=True)
+    yield MaterializeResult(metadata={"status": summary["status"],
+                                      "suppression": MetadataValue.json(summary.get("suppression", {}))})
+
+
+@asset(
+    key=CLEARED_RELEASE_KEY,
+    deps=[RESTRICTED_EXPORT_KEY],
+    group_name="restricted",
+    kinds={"parquet"},
+    tags={"sensitivity": "restricted"},
+    description="The cleared analysts' release (finer, still disclosure-controlled detail) in the restricted zone.",
+)
+def cleared_release(context: AssetExecutionContext):
+    from ingest.restricted import Zone, publish_cleared_release
+
+    settings = get_settings()
+    if not Zone(settings).cleared_export.is_dir():
+        return MaterializeResult(metadata={"status": "no_export"})
+    path = publish_cleared_release(settings)
+    return MaterializeResult(metadata={"status": "published", "path": MetadataValue.path(str(path))})
+
+
 def last_build_dir() -> Path:
     return get_settings().warehouse_dir / "last_build"
 
@@ -169,6 +277,8 @@ def warehouse_assets(manifest: Path, exclude: str | None = None) -> AssetsDefini
             inv = dbt.cli(step, context=context, raise_on_error=False)
             yield from inv.stream()
             invocations.append(inv)
+            if step == ["seed"]:
+                crashpoint("dbt")  # the warehouse has been written to; models not yet built
             print(f"[dbt] {step[0]:<5} {'ok' if inv.is_successful() else 'with failures'}", flush=True)
         _save_artifacts(invocations)
         broken = [inv for inv in invocations[:2] if not inv.is_successful()]

@@ -12,7 +12,16 @@ from dagster import Definitions, define_asset_job, in_process_executor
 
 from ingest.registry import load_registry
 from ingest.settings import get_settings
-from orchestration.assets import ingest_assets, mart_keys, release_asset, warehouse_assets
+from orchestration.assets import (
+    cleared_release,
+    custom_areas,
+    ingest_assets,
+    mart_keys,
+    release_asset,
+    restricted_export,
+    restricted_ingest,
+    warehouse_assets,
+)
 from orchestration.dbt_resources import dbt_resource, ensure_manifest
 
 # dbt (a subprocess) reads the data directory from the environment: make it absolute and explicit.
@@ -37,7 +46,7 @@ full_refresh = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[raw_assets, dbt_assets_def, release],
+    assets=[raw_assets, custom_areas, restricted_ingest, restricted_export, cleared_release, dbt_assets_def, release],
     jobs=[full_refresh],
     resources={"dbt": dbt_resource()},
     executor=executor,

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest.crashpoint import crashpoint
 from ingest.land import FeedStore
 from ingest.registry import Registry, load_registry
 from ingest.settings import Settings, get_settings
 from publish import release as rel
+from publish.exports import write_exports
 from publish.report import write_quality_report
 from quality.expectations import validate_release
 from quality.gate import CheckResult, MartVerdict, dbt_verdicts
+from quality.scanner import scan_release
 
 log = logging.getLogger(__name__)
 KEEP_RELEASES = 5
@@ -107,6 +111,15 @@ def publish_release(
     plans = plan_marts(settings, verdicts)
     build = rel.stage_release(settings, plans, release_id)
 
+    # Disclosure scanner over every staged file: respondent-level data or an unprotected small cell in a shared
+    # release blocks the whole release (it is a disclosure risk, not a data-quality one).
+    leaks = [c for c in scan_release(build) if not c.passed]
+    if leaks:
+        shutil.rmtree(build, ignore_errors=True)
+        raise rel.PublishError(
+            "disclosure scanner blocked the release: " + "; ".join(f"{c.target}: {c.message}" for c in leaks[:5])
+        )
+    crashpoint("checks")  # staged, not yet audited
     # Audit: Great Expectations on the staged fresh marts against the previous release.
     previous = rel.current_release_dir(settings)
     fresh = [p.name for p in plans if p.source == "warehouse"]
@@ -122,6 +135,9 @@ def publish_release(
         build = rel.stage_release(settings, plans, release_id)
 
     counts = rel.mart_row_counts(build / "marts.duckdb")
+    exports = write_exports(
+        build, [p.name for p in plans if p.source != "none"], dbt_manifest.parent, release_id=release_id
+    )
     manifest = {
         "release_id": release_id,
         "created_at": datetime.now(UTC).isoformat(),
@@ -143,6 +159,7 @@ def publish_release(
         },
         "checks": {m: [c.as_dict() for c in v.checks] for m, v in sorted(verdicts.items())},
         "quality_report": "quality_report.html",
+        "exports": exports,
     }
     write_quality_report(build / "quality_report.html", manifest)
     rel.write_manifest(build, manifest)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.crashpoint import crashpoint
 from ingest.settings import PROJECT_ROOT, Settings
 
 STORAGE_VERSION = "v1.5.0"
@@ -166,6 +167,10 @@ def stage_release(settings: Settings, plans: list[MartPlan], release_id: str) ->
                 f"COPY rel.main.\"{plan.name}\" TO '{build / 'parquet' / (plan.name + '.parquet')}' "
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
+        con.execute(
+            "CREATE TABLE rel.main.release_info AS SELECT ? AS release_id, now() AS built_at, ? AS code_version",
+            [release_id, code_version()],
+        )
         con.execute("CHECKPOINT rel")
         con.execute("DETACH rel")
     finally:
@@ -194,6 +199,7 @@ def promote(settings: Settings, build: Path, release_id: str) -> Path:
     _fsync_tree(build)
     final = settings.releases_dir / release_id
     os.replace(build, final)
+    crashpoint("publish")  # release directory final, `current` not yet switched
     point_current(settings, final)
     return final
 

@@ -18,6 +18,10 @@ from quality.gate import CheckResult
 
 ROW_TOLERANCE = float(os.environ.get("LEVELUP_ROW_TOLERANCE", "0.25"))  # ±25% vs previous release
 DRIFT_TOLERANCE = float(os.environ.get("LEVELUP_DRIFT_TOLERANCE", "0.5"))  # indicator mean may move ±50%
+COMPLETENESS_DROP = float(os.environ.get("LEVELUP_COMPLETENESS_DROP", "0.10"))  # share of rows with a value
+
+# Marts that are legitimately empty (no analyst has dropped a custom area yet).
+MAY_BE_EMPTY = {"custom_area_indicators"}
 
 KEY_COLUMNS = {
     "indicators": ["area_code", "indicator", "period_start", "feed_id", "status"],
@@ -38,7 +42,8 @@ def _suite_for(mart: str, df: pd.DataFrame, previous: pd.DataFrame | None):
     import great_expectations as gx
 
     suite = gx.ExpectationSuite(name=f"{mart}_release")
-    suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
+    if mart not in MAY_BE_EMPTY:
+        suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=1))
     if previous is not None and len(previous):
         n = len(previous)
         suite.add_expectation(
@@ -49,6 +54,21 @@ def _suite_for(mart: str, df: pd.DataFrame, previous: pd.DataFrame | None):
         suite.add_expectation(gx.expectations.ExpectTableColumnsToMatchSet(column_set=list(previous.columns)))
     for col in KEY_COLUMNS.get(mart, []):
         suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column=col))
+    if mart == "indicators" and previous is not None and len(previous):
+        # Completeness per geography level: the share of rows with a value may not fall by more than
+        # COMPLETENESS_DROP against the previous release. Reported as a warning: suppression rates do move.
+        prev_share = previous.groupby("geography_level")["value"].apply(lambda v: v.notna().mean())
+        for level, share in prev_share.items():
+            if level in set(df["geography_level"].dropna()):
+                suite.add_expectation(
+                    gx.expectations.ExpectColumnValuesToNotBeNull(
+                        column="value",
+                        mostly=max(0.0, round(float(share) - COMPLETENESS_DROP, 4)),
+                        row_condition=f'geography_level=="{level}"',
+                        condition_parser="pandas",
+                        meta={"severity": "warn", "geography_level": level},
+                    )
+                )
     return suite
 
 
@@ -115,12 +135,18 @@ def validate_release(
                     cfg = r.expectation_config
                     kwargs = {k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)}
                     observed = r.result.get("observed_value", r.result.get("unexpected_count"))
+                    shown = {
+                        k: v for k, v in kwargs.items() if k not in ("column_set", "condition_parser", "row_condition")
+                    }
+                    if (cfg.meta or {}).get("geography_level"):
+                        shown["geography_level"] = cfg.meta["geography_level"]
                     checks.append(
                         CheckResult(
-                            name=f"{cfg.type}({', '.join(f'{k}={v}' for k, v in kwargs.items() if k != 'column_set')})",
+                            name=f"{cfg.type}({', '.join(f'{k}={v}' for k, v in shown.items())})",
                             level="great_expectations",
                             target=mart,
                             passed=bool(r.success),
+                            severity=(cfg.meta or {}).get("severity", "error"),
                             message=f"observed {observed}",
                             failing_samples=[
                                 {"value": v} for v in (r.result.get("partial_unexpected_list") or [])[:5]

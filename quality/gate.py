@@ -74,6 +74,15 @@ def _descendants(child_map: dict[str, list[str]], start: str) -> set[str]:
     return seen
 
 
+def _tested_nodes(manifest: dict, test: dict) -> list[str]:
+    """The node(s) a test is about: a generic test's attached model; for a singular test, the models it refs
+    (seeds and sources it reads are reference data, not what it tests)."""
+    if test.get("attached_node"):
+        return [test["attached_node"]]
+    deps = test["depends_on"]["nodes"]
+    return [d for d in deps if d.startswith("model.")] or deps
+
+
 def mart_nodes(manifest: dict, schema: str = "marts") -> dict[str, str]:
     """unique_id -> mart name, for every model published from the given schema."""
     return {
@@ -99,17 +108,17 @@ def dbt_verdicts(manifest_path: Path, run_results_path: Path) -> dict[str, MartV
             continue
         if node["resource_type"] == "test":
             severity = (node.get("config", {}).get("severity") or "error").lower()
-            attached = node.get("attached_node") or next(iter(node["depends_on"]["nodes"]), uid)
+            tested = _tested_nodes(manifest, node)
             check = CheckResult(
                 name=node["name"],
                 level="dbt",
-                target=manifest["nodes"].get(attached, {}).get("name", attached),
+                target=", ".join(manifest["nodes"].get(t, {}).get("name", t) for t in tested),
                 passed=False,
                 severity=severity,
                 message=(res.get("message") or res["status"])
                 + (f" ({res.get('failures')} failing rows)" if res.get("failures") else ""),
             )
-            for target in {attached} | _descendants(child_map, attached):
+            for target in set(tested).union(*(_descendants(child_map, t) for t in tested)):
                 if target in marts:
                     affected[marts[target]].append(check)
         elif node["resource_type"] in ("model", "seed", "snapshot"):
@@ -137,9 +146,9 @@ def dbt_verdicts(manifest_path: Path, run_results_path: Path) -> dict[str, MartV
     for uid, res in by_id.items():
         node = manifest["nodes"].get(uid)
         if node and node["resource_type"] == "test" and res["status"] == "pass":
-            attached = node.get("attached_node") or next(iter(node["depends_on"]["nodes"]), uid)
-            if attached in marts:
-                verdicts[marts[attached]].checks.append(
-                    CheckResult(name=node["name"], level="dbt", target=marts[attached], passed=True)
-                )
+            for tested in _tested_nodes(manifest, node):
+                if tested in marts:
+                    verdicts[marts[tested]].checks.append(
+                        CheckResult(name=node["name"], level="dbt", target=marts[tested], passed=True)
+                    )
     return verdicts

@@ -55,7 +55,23 @@ def refreshes(tmp_path_factory, mirror):
         },
     )
     second = levelup(data, broken, "run")
-    return data, first, releases_after_first, second
+    # Third: a file that passes its contract but silently dropped an indicator (male HLE). Only the downstream
+    # checks can see it: the mission marts must be held back (carried over), unrelated marts publish fresh.
+    hle = (mirror / "ess/healthy-life-expectancy/healthy-life-expectancy.csv").read_text(encoding="utf-8-sig")
+    female_only = "".join(ln for ln in hle.splitlines(keepends=True) if "Male healthy" not in ln)
+    dropped = overlay_mirror(
+        mirror,
+        tmp_path_factory.mktemp("dropped-indicator"),
+        {"ess/healthy-life-expectancy/healthy-life-expectancy.csv": female_only.encode()},
+    )
+    third = levelup(data, dropped, "run")
+    return data, first, releases_after_first, second, third
+
+
+def release_dirs(data: Path) -> list[Path]:
+    return sorted(
+        p for p in (data / "releases").iterdir() if not p.is_symlink() and not p.name.startswith(".")
+    )
 
 
 def current_manifest(data: Path) -> dict:
@@ -63,7 +79,7 @@ def current_manifest(data: Path) -> dict:
 
 
 def test_first_refresh_publishes_a_release(refreshes):
-    data, first, releases, _ = refreshes
+    data, first, releases, *_ = refreshes
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert len(releases) == 2 and "current" in releases
     assert "Release: " in first.stdout and "indicators" in first.stdout  # summary printed
@@ -90,7 +106,7 @@ def test_manifest_hashes_match_the_mirror_files(refreshes, mirror):
 
 def test_indicators_has_rows_from_every_ess_feed_and_traces_to_the_file(refreshes, mirror):
     data, *_ = refreshes
-    db = data / "releases" / "current" / "marts.duckdb"
+    db = release_dirs(data)[0] / "marts.duckdb"
     with duckdb.connect(str(db), read_only=True) as con:
         per_feed = dict(con.execute("select feed_id, count(*) from indicators group by 1").fetchall())
         shas = dict(
@@ -112,14 +128,14 @@ def test_indicators_has_rows_from_every_ess_feed_and_traces_to_the_file(refreshe
     assert str(sheffield[0][3]) == "2019-12-31"  # P3Y from 2017-01-01
     # Parquet export carries the same rows.
     pq_rows = duckdb.execute(
-        f"select count(*) from read_parquet('{data / 'releases' / 'current' / 'parquet' / 'indicators.parquet'}')"
+        f"select count(*) from read_parquet('{release_dirs(data)[0] / 'parquet' / 'indicators.parquet'}')"
     ).fetchone()[0]
     assert pq_rows == sum(per_feed.values())
 
 
 def test_suppressed_values_are_null_with_status_kept(refreshes):
     data, *_ = refreshes
-    with duckdb.connect(str(data / "releases" / "current" / "marts.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(release_dirs(data)[0] / "marts.duckdb"), read_only=True) as con:
         rows = con.execute(
             "select status, source_status, count(*), count(value) from indicators "
             "where source_status in ('x', 'u') group by 1, 2 order by 1"
@@ -129,10 +145,10 @@ def test_suppressed_values_are_null_with_status_kept(refreshes):
 
 
 def test_broken_feed_keeps_previous_version_and_others_publish(refreshes, mirror):
-    data, first, _, second = refreshes
+    data, first, _, second, _ = refreshes
     assert second.returncode == 1  # attention: a feed failed
     assert "healthy-life-expectancy" in second.stdout and "HTML page instead of CSV" in second.stdout
-    m = current_manifest(data)
+    m = json.loads((release_dirs(data)[1] / "manifest.json").read_text())
     hle = m["feeds"]["healthy-life-expectancy"]
     assert hle["last_ingest_status"] == "failed" and hle["is_stale"] is True
     real_sha = hashlib.sha256(
@@ -142,3 +158,33 @@ def test_broken_feed_keeps_previous_version_and_others_publish(refreshes, mirror
     assert m["feeds"]["gross-value-added"]["last_ingest_status"] == "unchanged"
     assert m["marts"]["indicators"]["status"] == "fresh"
     assert m["previous_release"] is not None
+
+
+def test_dropped_indicator_holds_back_only_downstream_marts(refreshes):
+    data, *_, third = refreshes
+    assert third.returncode == 1, third.stdout[-3000:]
+    m = current_manifest(data)
+    assert m["feeds"]["healthy-life-expectancy"]["last_ingest_status"] == "landed"  # it passed its contract
+    mm = m["marts"]["mission_metrics"]
+    assert mm["status"] == "carried_over" and mm["carried_from"] == m["previous_release"]
+    assert any("assert_mission_metrics_every_catalogue_metric_present" in r for r in mm["reasons"])
+    ind = m["marts"]["indicators"]
+    assert ind["status"] == "carried_over"
+    assert any("assert_indicators_cover_every_registered_indicator" in r for r in ind["reasons"])
+    if "geography" in m["marts"]:  # not downstream of healthy-life-expectancy: publishes fresh
+        assert m["marts"]["geography"]["status"] == "fresh"
+    db = data / "releases" / "current" / "marts.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        # the carried-over marts still hold the last good data, so analysts lose nothing
+        assert (
+            con.execute("select count(*) from mission_metrics where metric_id = 'm7_hle_male'").fetchone()[0]
+            > 0
+        )
+        assert (
+            con.execute(
+                "select count(*) from indicators where indicator = 'Male healthy life expectancy'"
+            ).fetchone()[0]
+            > 0
+        )
+    report = (data / "releases" / "current" / "quality_report.html").read_text()
+    assert "carried_over" in report and "assert_mission_metrics_every_catalogue_metric_present" in report

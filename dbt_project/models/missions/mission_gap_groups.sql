@@ -9,7 +9,8 @@
 {% set group_models = [
     'int_mission_01_living_standards_gap_groups', 'int_mission_03_transport_gap_groups',
     'int_mission_04_digital_gap_groups', 'int_mission_06_skills_gap_groups',
-    'int_mission_07_health_gap_groups', 'int_mission_09_pride_in_place_gap_groups'] %}
+    'int_mission_07_health_gap_groups', 'int_mission_08_wellbeing_gap_groups',
+    'int_mission_09_pride_in_place_gap_groups'] %}
 
 with groups as (
     {% for m in group_models %}

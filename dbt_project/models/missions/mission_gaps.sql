@@ -8,7 +8,8 @@
 #}
 {% set gap_models = [
     'int_mission_01_living_standards_gaps', 'int_mission_03_transport_gaps', 'int_mission_04_digital_gaps',
-    'int_mission_06_skills_gaps', 'int_mission_07_health_gaps', 'int_mission_09_pride_in_place_gaps'] %}
+    'int_mission_06_skills_gaps', 'int_mission_07_health_gaps', 'int_mission_08_wellbeing_gaps',
+    'int_mission_09_pride_in_place_gaps'] %}
 
 with catalogue as (
     select * from {{ ref('mission_metric_catalogue') }}

@@ -15,7 +15,8 @@
     'int_mission_11_crime', 'int_mission_12_local_leadership'] %}
 {% set gap_models = [
     'int_mission_01_living_standards_gaps', 'int_mission_03_transport_gaps', 'int_mission_04_digital_gaps',
-    'int_mission_06_skills_gaps', 'int_mission_07_health_gaps', 'int_mission_09_pride_in_place_gaps'] %}
+    'int_mission_06_skills_gaps', 'int_mission_07_health_gaps', 'int_mission_08_wellbeing_gaps',
+    'int_mission_09_pride_in_place_gaps'] %}
 
 with catalogue as (
     select

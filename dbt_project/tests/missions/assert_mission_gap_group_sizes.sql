@@ -26,7 +26,7 @@ membership as (
         metric_id, period_start, period_end,
         count(*) as n_rows,
         count(*) filter (where group_name in ('top', 'london', 'rest', 'top_decile')) as n_top_rows,
-        count(*) filter (where group_name in ('others', 'other_regions', 'lowest_skilled_third', 'bottom_decile'))
+        count(*) filter (where group_name in ('others', 'other_regions', 'lowest_skilled_third', 'worst_third', 'bottom_decile'))
             as n_bottom_rows
     from {{ ref('mission_gap_groups') }}
     group by all

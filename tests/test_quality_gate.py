@@ -1,0 +1,175 @@
+"""The publishing gate on hand-made dbt artifacts and tiny marts: a failure holds back only the marts
+downstream of it; Great Expectations catches a rescaled column and a collapsed row count; warnings report
+without blocking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from quality.expectations import validate_release
+from quality.gate import dbt_verdicts
+
+
+def node(uid: str, rtype: str, schema: str = "staging", **kw) -> dict:
+    return {
+        "unique_id": uid,
+        "resource_type": rtype,
+        "name": uid.split(".")[-1],
+        "schema": schema,
+        "config": {"severity": kw.pop("severity", "error")},
+        "depends_on": {"nodes": kw.pop("deps", [])},
+        **kw,
+    }
+
+
+@pytest.fixture
+def artifacts(tmp_path):
+    # seed.reg -> stg_a -> mart_x ; stg_b -> mart_y ; mart_z <- stg_a + stg_b
+    nodes = {
+        "seed.p.reg": node("seed.p.reg", "seed", "registry"),
+        "model.p.stg_a": node("model.p.stg_a", "model"),
+        "model.p.stg_b": node("model.p.stg_b", "model"),
+        "model.p.mart_x": node("model.p.mart_x", "model", "marts"),
+        "model.p.mart_y": node("model.p.mart_y", "model", "marts"),
+        "model.p.mart_z": node("model.p.mart_z", "model", "marts"),
+        "test.p.not_null_stg_a": node(
+            "test.p.not_null_stg_a", "test", attached_node="model.p.stg_a", deps=["model.p.stg_a"]
+        ),
+        "test.p.singular_x": node("test.p.singular_x", "test", deps=["seed.p.reg", "model.p.mart_x"]),
+        "test.p.warn_y": node(
+            "test.p.warn_y", "test", attached_node="model.p.mart_y", severity="warn", deps=["model.p.mart_y"]
+        ),
+    }
+    child_map = {
+        "seed.p.reg": ["model.p.stg_a", "model.p.stg_b", "test.p.singular_x"],
+        "model.p.stg_a": ["model.p.mart_x", "model.p.mart_z", "test.p.not_null_stg_a"],
+        "model.p.stg_b": ["model.p.mart_y", "model.p.mart_z"],
+        "model.p.mart_x": ["test.p.singular_x"],
+        "model.p.mart_y": ["test.p.warn_y"],
+        "model.p.mart_z": [],
+    }
+
+    def write(statuses: dict[str, str]) -> tuple[Path, Path]:
+        mf = tmp_path / "manifest.json"
+        mf.write_text(json.dumps({"nodes": nodes, "child_map": child_map}))
+        rr = tmp_path / "run_results.json"
+        rr.write_text(
+            json.dumps(
+                {
+                    "results": [
+                        {"unique_id": k, "status": v, "message": f"{k} {v}", "failures": 3}
+                        for k, v in statuses.items()
+                    ]
+                }
+            )
+        )
+        return mf, rr
+
+    return write
+
+
+ALL_OK = {
+    "seed.p.reg": "success",
+    "model.p.stg_a": "success",
+    "model.p.stg_b": "success",
+    "model.p.mart_x": "success",
+    "model.p.mart_y": "success",
+    "model.p.mart_z": "success",
+    "test.p.not_null_stg_a": "pass",
+    "test.p.singular_x": "pass",
+    "test.p.warn_y": "pass",
+}
+
+
+def test_all_pass(artifacts):
+    v = dbt_verdicts(*artifacts(ALL_OK))
+    assert {m: x.passed for m, x in v.items()} == {"mart_x": True, "mart_y": True, "mart_z": True}
+
+
+def test_failing_test_on_staging_holds_back_only_its_downstream(artifacts):
+    v = dbt_verdicts(*artifacts({**ALL_OK, "test.p.not_null_stg_a": "fail"}))
+    assert {m: x.passed for m, x in v.items()} == {"mart_x": False, "mart_y": True, "mart_z": False}
+    assert "not_null_stg_a" in v["mart_x"].reasons()[0] and "3 failing rows" in v["mart_x"].reasons()[0]
+
+
+def test_singular_test_is_attributed_to_the_model_it_refs_not_the_seed(artifacts):
+    v = dbt_verdicts(*artifacts({**ALL_OK, "test.p.singular_x": "fail"}))
+    assert {m: x.passed for m, x in v.items()} == {"mart_x": False, "mart_y": True, "mart_z": True}
+
+
+def test_warn_severity_reports_without_blocking(artifacts):
+    v = dbt_verdicts(*artifacts({**ALL_OK, "test.p.warn_y": "warn"}))
+    assert v["mart_y"].passed
+
+
+def test_model_error_holds_back_the_mart_and_its_dependents(artifacts):
+    v = dbt_verdicts(
+        *artifacts(
+            {**ALL_OK, "model.p.stg_b": "error", "model.p.mart_y": "skipped", "model.p.mart_z": "skipped"}
+        )
+    )
+    assert {m: x.passed for m, x in v.items()} == {"mart_x": True, "mart_y": False, "mart_z": False}
+
+
+def make_db(path: Path, df: pd.DataFrame) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.register("df", df)
+        con.execute("create table indicators as select * from df")
+    return path
+
+
+def indicators(n: int = 200, scale: float = 1.0, missing_region: float = 0.0) -> pd.DataFrame:
+    rows = []
+    for i in range(n):
+        level = "Region" if i % 2 else "Local Authority District"
+        value = None if (level == "Region" and i < n * missing_region) else (50 + i % 10) * scale
+        rows.append(
+            {
+                "area_code": f"E0{i:07d}",
+                "indicator": "Employment rate",
+                "feed_id": "employment-rate",
+                "period_start": pd.Timestamp("2023-01-01"),
+                "status": "ok" if value is not None else "missing",
+                "geography_level": level,
+                "value": value,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_gx_passes_a_like_for_like_release(tmp_path):
+    prev = make_db(tmp_path / "prev.duckdb", indicators())
+    cur = make_db(tmp_path / "cur.duckdb", indicators())
+    checks = validate_release(cur, prev, ["indicators"])["indicators"]
+    assert checks and all(c.passed for c in checks)
+
+
+def test_gx_catches_a_silently_rescaled_column(tmp_path):
+    prev = make_db(tmp_path / "prev.duckdb", indicators())
+    cur = make_db(tmp_path / "cur.duckdb", indicators(scale=0.01))  # percentages became fractions
+    checks = validate_release(cur, prev, ["indicators"])["indicators"]
+    drift = [c for c in checks if c.name == "indicator_mean_drift"][0]
+    assert not drift.passed and drift.severity == "error"
+    assert drift.failing_samples[0]["indicator"] == "Employment rate"
+
+
+def test_gx_catches_a_collapsed_row_count(tmp_path):
+    prev = make_db(tmp_path / "prev.duckdb", indicators(200))
+    cur = make_db(tmp_path / "cur.duckdb", indicators(60))
+    checks = validate_release(cur, prev, ["indicators"])["indicators"]
+    failed = [c for c in checks if not c.passed and c.severity == "error"]
+    assert any("expect_table_row_count_to_be_between" in c.name for c in failed)
+
+
+def test_completeness_drop_is_a_warning(tmp_path):
+    prev = make_db(tmp_path / "prev.duckdb", indicators())
+    cur = make_db(tmp_path / "cur.duckdb", indicators(missing_region=0.6))
+    checks = validate_release(cur, prev, ["indicators"])["indicators"]
+    warn = [c for c in checks if not c.passed]
+    assert warn and all(c.severity == "warn" for c in warn)
+    assert any("Region" in c.name for c in warn)
