@@ -80,6 +80,9 @@ def _tested_nodes(manifest: dict, test: dict) -> list[str]:
     if test.get("attached_node"):
         return [test["attached_node"]]
     deps = test["depends_on"]["nodes"]
+    named = ((test.get("config", {}).get("meta") or {}).get("dagster") or {}).get("ref", {}).get("name")
+    if named:  # a singular test that declares what it tests (meta.dagster.ref, as dagster-dbt reads it)
+        return [d for d in deps if d.split(".")[-1] == named] or deps
     return [d for d in deps if d.startswith("model.")] or deps
 
 

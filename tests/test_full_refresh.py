@@ -168,6 +168,9 @@ def test_dropped_indicator_holds_back_only_downstream_marts(refreshes):
     mm = m["marts"]["mission_metrics"]
     assert mm["status"] == "carried_over" and mm["carried_from"] == m["previous_release"]
     assert any("assert_mission_metrics_every_catalogue_metric_present" in r for r in mm["reasons"])
+    gaps = m["marts"]["mission_gaps"]
+    assert gaps["status"] == "carried_over"
+    assert any("assert_mission_gaps_every_available_gap_present" in r for r in gaps["reasons"])
     ind = m["marts"]["indicators"]
     assert ind["status"] == "carried_over"
     assert any("assert_indicators_cover_every_registered_indicator" in r for r in ind["reasons"])

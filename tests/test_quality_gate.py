@@ -44,7 +44,10 @@ def artifacts(tmp_path):
         "test.p.warn_y": node(
             "test.p.warn_y", "test", attached_node="model.p.mart_y", severity="warn", deps=["model.p.mart_y"]
         ),
+        # a singular test reading two marts that declares which one it tests (meta.dagster.ref)
+        "test.p.declared_y": node("test.p.declared_y", "test", deps=["model.p.mart_x", "model.p.mart_y"]),
     }
+    nodes["test.p.declared_y"]["config"]["meta"] = {"dagster": {"ref": {"name": "mart_y"}}}
     child_map = {
         "seed.p.reg": ["model.p.stg_a", "model.p.stg_b", "test.p.singular_x"],
         "model.p.stg_a": ["model.p.mart_x", "model.p.mart_z", "test.p.not_null_stg_a"],
@@ -100,6 +103,11 @@ def test_failing_test_on_staging_holds_back_only_its_downstream(artifacts):
 def test_singular_test_is_attributed_to_the_model_it_refs_not_the_seed(artifacts):
     v = dbt_verdicts(*artifacts({**ALL_OK, "test.p.singular_x": "fail"}))
     assert {m: x.passed for m, x in v.items()} == {"mart_x": False, "mart_y": True, "mart_z": True}
+
+
+def test_singular_test_with_declared_ref_holds_back_only_that_mart(artifacts):
+    v = dbt_verdicts(*artifacts({**ALL_OK, "test.p.declared_y": "fail"}))
+    assert {m: x.passed for m, x in v.items()} == {"mart_x": True, "mart_y": False, "mart_z": True}
 
 
 def test_warn_severity_reports_without_blocking(artifacts):

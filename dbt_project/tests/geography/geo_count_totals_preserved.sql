@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "indicators_harmonised"}}}) }}
 -- Count totals are preserved (within rounding) by every merge, split and roll-up:
 --   merge   value = sum of the published predecessor values
 --   split   the successors' shares add back to the county value (weights are rounded to 4 dp)

@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "indicators"}}}) }}
 -- Every open ESS feed in the registry contributes rows to indicators (no feed silently missing).
 select f.feed_id
 from {{ ref('registry_feeds') }} as f

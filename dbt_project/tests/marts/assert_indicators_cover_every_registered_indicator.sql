@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "indicators"}}}) }}
 -- Every indicator registered for an open ESS feed has rows in indicators: a source that silently stops
 -- publishing one of its indicators is caught here (its file can still pass the ingest contract).
 select r.feed_id, r.indicator

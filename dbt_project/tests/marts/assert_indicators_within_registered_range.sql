@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "indicators"}}}) }}
 -- Published values lie inside each indicator's registered plausible range (registry valid_range).
 select i.feed_id, i.indicator, i.area_code, i.period_start, i.value, r.valid_min, r.valid_max
 from {{ ref('indicators') }} as i

@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "mission_gap_groups"}}}) }}
 -- Decile, third and top-vs-others groupings have the sizes their definitions imply, and the membership table
 -- agrees with the counts in mission_gaps.
 with gaps as (

@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "mission_gaps"}}}) }}
 -- Grain of mission_gaps (metric_id, period) and mission_gap_groups (metric_id, period, area_code).
 select 'mission_gaps' as model, metric_id, period_start, cast(null as varchar) as area_code, count(*) as n
 from {{ ref('mission_gaps') }}

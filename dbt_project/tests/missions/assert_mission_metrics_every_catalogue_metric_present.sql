@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "mission_metrics"}}}) }}
 -- No metric silently missing: every catalogue metric_id has at least one row in mission_metrics, and every
 -- metric the catalogue calls available has at least one row with a value (restricted-source metrics excepted
 -- until their first delivery is processed).

@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "mission_metrics"}}}) }}
 -- Every row is at a geography level its metric allows (the catalogue's level(s), or a national row), and its
 -- area code has the form that level implies.
 with rows as (

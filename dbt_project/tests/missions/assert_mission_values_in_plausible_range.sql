@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "mission_metrics"}}}) }}
 -- Values inside the plausible range the catalogue gives for each metric's unit (valid_min..valid_max), in
 -- mission_metrics and mission_gaps; value is null exactly when the status is not ok.
 select 'mission_metrics' as model, m.metric_id, m.area_code, m.period_start, m.value, m.status
