@@ -140,3 +140,15 @@ def test_excel_example(release):
     assert notes[1][:2] == ("Release", "release")
     assert any(r and r[0] == "m7_hle_male" for r in notes)
     assert any(r and r[0] == "Sources" for r in notes)
+
+
+def test_readme_examples_are_the_tested_ones():
+    """The README's query examples are copies of docs/querying.md's, which the tests above run."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    querying = QUERYING.read_text(encoding="utf-8")
+    section = readme[readme.index("## Querying the current release") :]
+    section = section[: section.index("\n## ", 3)]
+    found = re.findall(r"```(sh|python|r)\n(.*?)```", section, flags=re.S)
+    assert {lang for lang, _ in found} == {"sh", "python", "r"}
+    for lang, code in found:
+        assert f"```{lang}\n{code}```" in querying, f"README {lang} example is not in docs/querying.md"
