@@ -21,9 +21,22 @@ from ingest.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Levelling Up data platform")
 
+
+def _mount_subcommands() -> None:
+    from orchestration.cli_scaffold import app as scaffold_app  # scaffold-feed, refresh-feeds, sensor-tick
+
+    app.add_typer(scaffold_app)
+
 DAGSTER_YAML = """# Written by `levelup`: local instance for this data directory. Telemetry off (air-gapped machines).
 telemetry:
   enabled: false
+# DuckDB allows one writer: never run two jobs that write the warehouse at the same time.
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: levelup/writes
+        value: warehouse
+        limit: 1
 """
 
 
@@ -42,24 +55,24 @@ def prepare_environment() -> Path:
 
 
 def _sync_dbt() -> None:
-    from ingest.dbt_sync import check, missing_staging_models, sync
+    from ingest.dbt_sync import check, sync
 
-    changed = sync()
-    for p in changed:
+    for p in sync():
         typer.echo(f"[registry] regenerated {p.relative_to(PROJECT_ROOT)}")
-    missing = missing_staging_models(
-        __import__("ingest.registry", fromlist=["load_registry"]).load_registry()
-    )
-    if missing:
-        typer.echo("[registry] feeds without a staging model: " + ", ".join(missing), err=True)
-        raise typer.Exit(2)
     problems = check()
     if problems:
         typer.echo("\n".join(problems), err=True)
         raise typer.Exit(2)
 
 
-def _summary(run_ok: bool, started: float) -> int:
+def _current_release_id() -> str | None:
+    from publish.release import current_release_dir
+
+    cur = current_release_dir(get_settings())
+    return cur.name if cur else None
+
+
+def _summary(run_ok: bool, release_before: str | None) -> int:
     settings = get_settings()
     from publish.release import current_release_dir, read_manifest
 
@@ -80,13 +93,12 @@ def _summary(run_ok: bool, started: float) -> int:
         typer.echo(f"{name:<40} {mart['status']:<13} {mart['rows'] or 0:>9}")
         for r in mart["reasons"]:
             typer.echo(f"    {r}")
-    age = time.time() - cur.stat().st_mtime
-    fresh_release = age < time.time() - started + 5
+    fresh_release = cur.name != release_before
     typer.echo("")
     typer.echo(f"Release: {cur}  ({'new' if fresh_release else 'unchanged: this run published nothing'})")
     typer.echo(f"Quality report: {cur / 'quality_report.html'}")
     failed_feeds = [f for f, v in m["feeds"].items() if v["last_ingest_status"] == "failed"]
-    held = [n for n, v in m["marts"].items() if v["status"] != "fresh"]
+    held = [n for n, v in m["marts"].items() if v["status"] in ("carried_over", "withheld")]
     if not run_ok or failed_feeds or held or not fresh_release:
         typer.echo(f"Attention: run_ok={run_ok} failed_feeds={failed_feeds} held_back_marts={held}", err=True)
         return 1
@@ -103,6 +115,7 @@ def run(job: str = typer.Option("full_refresh", help="Dagster job to execute")) 
     from orchestration import definitions
 
     started = time.time()
+    release_before = _current_release_id()
     typer.echo(f"[run] data dir {get_settings().data_dir}; mirror {get_settings().mirror or '(network)'}")
     with DagsterInstance.get() as instance:
         result = execute_job(
@@ -121,7 +134,7 @@ def run(job: str = typer.Option("full_refresh", help="Dagster job to execute")) 
                     typer.echo(
                         f"[run] step {ev.step_key} failed: {err.message.strip() if err else ''}", err=True
                     )
-    raise typer.Exit(_summary(result.success, started))
+    raise typer.Exit(_summary(result.success, release_before))
 
 
 @app.command()
@@ -171,7 +184,7 @@ def releases() -> None:
     cur = current_release_dir(settings)
     for r in list_releases(settings):
         m = read_manifest(r)
-        held = [n for n, v in m["marts"].items() if v["status"] != "fresh"]
+        held = [n for n, v in m["marts"].items() if v["status"] in ("carried_over", "withheld")]
         typer.echo(f"{'*' if r == cur else ' '} {r.name}  code={m['code_version']}  held_back={held}")
 
 
@@ -212,6 +225,8 @@ def manifest() -> None:
         raise typer.Exit(1)
     typer.echo(json.dumps(read_manifest(cur), indent=2))
 
+
+_mount_subcommands()
 
 if __name__ == "__main__":
     app()

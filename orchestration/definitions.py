@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions, define_asset_job, in_process_executor
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from ingest.registry import load_registry
 from ingest.settings import get_settings
 from orchestration.assets import (
+    RESTRICTED_INGEST_KEY,
     cleared_release,
     custom_areas,
     ingest_assets,
@@ -22,6 +23,7 @@ from orchestration.assets import (
     restricted_ingest,
     warehouse_assets,
 )
+from orchestration.automation import build_automation
 from orchestration.dbt_resources import dbt_resource, ensure_manifest
 
 # dbt (a subprocess) reads the data directory from the environment: make it absolute and explicit.
@@ -39,15 +41,31 @@ release = release_asset(mart_keys(MANIFEST))
 # inside the ingest step. dbt is the only process that writes the warehouse file.
 executor = in_process_executor
 
+WRITES_WAREHOUSE = {"levelup/writes": "warehouse"}  # one run with this tag at a time (see dagster.yaml)
+
 full_refresh = define_asset_job(
     "full_refresh",
     selection="*",
+    tags=WRITES_WAREHOUSE,
     description="Ingest every open feed, build the warehouse with dbt, check, and publish a release.",
 )
+restricted_refresh = define_asset_job(
+    "restricted_refresh",
+    selection=AssetSelection.assets(RESTRICTED_INGEST_KEY).downstream(),
+    tags=WRITES_WAREHOUSE,
+    description="A restricted delivery arrived: process it in the restricted zone, export the disclosure-controlled "
+    "aggregates, rebuild what depends on them and publish.",
+)
+
+# Schedules from each feed's cadence, change and landing-zone sensors, freshness checks, failure notifications.
+AUTOMATION = build_automation(REGISTRY, raw_assets, restricted_job=restricted_refresh)
 
 defs = Definitions(
     assets=[raw_assets, custom_areas, restricted_ingest, restricted_export, cleared_release, dbt_assets_def, release],
-    jobs=[full_refresh],
+    asset_checks=AUTOMATION["asset_checks"],
+    jobs=[full_refresh, restricted_refresh, *AUTOMATION["jobs"]],
+    schedules=AUTOMATION["schedules"],
+    sensors=AUTOMATION["sensors"],
     resources={"dbt": dbt_resource()},
     executor=executor,
 )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ingest.crashpoint import crashpoint
 from ingest.land import FeedStore
+from ingest.landing import feed_freshness
 from ingest.registry import Registry, load_registry
 from ingest.settings import Settings, get_settings
 from publish import release as rel
@@ -37,7 +38,7 @@ class PublishOutcome:
 
     @property
     def held_back(self) -> list[str]:
-        return [m for m, v in self.manifest["marts"].items() if v["status"] != "fresh"]
+        return [m for m, v in self.manifest["marts"].items() if v["status"] in ("carried_over", "withheld")]
 
 
 def feed_summary(settings: Settings, registry: Registry) -> dict[str, dict]:
@@ -48,6 +49,7 @@ def feed_summary(settings: Settings, registry: Registry) -> dict[str, dict]:
             continue
         store = FeedStore(settings.feed_dir(feed.id), feed.id)
         cur = store.current_info()
+        freshness = feed_freshness(feed, settings)
         attempts = store.read_log()
         last = attempts[-1] if attempts else {}
         status = last.get("status", "never_ingested")
@@ -64,7 +66,8 @@ def feed_summary(settings: Settings, registry: Registry) -> dict[str, dict]:
             "raw_file": Path(cur.raw_file).name if cur else None,
             "last_ingest_status": status,
             "last_ingest_message": last.get("message") if status == "failed" else None,
-            "is_stale": status == "failed",
+            "freshness": freshness,
+            "is_stale": status == "failed" or bool(freshness["is_overdue"]),
         }
     return out
 
@@ -76,6 +79,10 @@ def plan_marts(settings: Settings, verdicts: dict[str, MartVerdict]) -> list[rel
     for name, verdict in sorted(verdicts.items()):
         if verdict.passed:
             plans.append(rel.MartPlan(name, "warehouse"))
+        elif verdict.model_status == "not_run" and not verdict.blocking_failures and name in prev_marts:
+            # A partial run (one feed's lineage) did not touch this mart: the previous release's copy stands.
+            plans.append(rel.MartPlan(name, "previous", reasons=["not in this run's lineage: unchanged"],
+                                      unchanged=True))
         else:
             source = "previous" if name in prev_marts else "none"
             plans.append(

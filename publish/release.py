@@ -46,10 +46,17 @@ class MartPlan:
     reasons: list[str] = field(default_factory=list)
     failing_samples: list[dict] = field(default_factory=list)
     carried_from: str | None = None
+    unchanged: bool = False  # not rebuilt by this (partial) run: the previous release's copy is still current
 
     @property
     def status(self) -> str:
+        if self.unchanged:
+            return "unchanged"
         return {"warehouse": "fresh", "previous": "carried_over", "none": "withheld"}[self.source]
+
+    @property
+    def held_back(self) -> bool:
+        return self.status in ("carried_over", "withheld")
 
 
 def new_release_id(now: datetime | None = None) -> str:

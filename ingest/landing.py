@@ -1,0 +1,299 @@
+"""How data arrives other than from a public URL, and whether it arrives often enough.
+
+Belongs here:
+- the landing zone (`<data dir>/landing/`): manual deliveries are dropped either into `landing/<feed_id>/`
+  or, for feeds with a registry `landing_pattern`, anywhere directly under `landing/` with a matching name.
+  `find_landing_files` lists the drops that are ready (fully written, not hidden, not a temp file);
+  `ingest_landing_file` takes one through the same parse → contract → land path as `ingest_feed` and then
+  moves it to `landing/_processed/<feed_id>/` (landed or unchanged) or `landing/_rejected/<feed_id>/` with a
+  `<name>.reason.txt` naming the feed, the file and what broke. Restricted feeds are NOT landed here: their
+  drops are only routed (see `orchestration.automation`) to the restricted ingest.
+- feed freshness: `feed_freshness` compares the age of a feed's current version with its registry cadence,
+  for the Dagster freshness checks and the release manifest.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ingest.contract import ContractError, validate
+from ingest.fetch import FetchError, check_body
+from ingest.land import FeedStore, VersionInfo
+from ingest.parse import ParseError, parse
+from ingest.pipeline import IngestResult
+from ingest.registry import FeedSpec, Registry
+from ingest.settings import Settings, get_settings
+
+PROCESSED = "_processed"
+REJECTED = "_rejected"
+TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".filepart", ".reason.txt")
+
+# How old a feed's current version may be before the feed is flagged stale: the cadence plus a grace period
+# for publication slippage. `adhoc` feeds are never flagged.
+MAX_AGE: dict[str, timedelta | None] = {
+    "daily": timedelta(days=2),
+    "weekly": timedelta(days=9),
+    "monthly": timedelta(days=38),
+    "quarterly": timedelta(days=100),
+    "annual": timedelta(days=400),
+    "adhoc": None,
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Landing zone
+
+
+@dataclass(frozen=True)
+class LandingDrop:
+    feed: FeedSpec
+    path: Path
+
+
+@dataclass(frozen=True)
+class LandingOutcome:
+    result: IngestResult
+    moved_to: Path | None
+    reason_file: Path | None = None
+
+
+def _ready(path: Path, settle_seconds: float, now: float) -> bool:
+    name = path.name
+    if name.startswith((".", "_", "~")) or name.lower().endswith(TEMP_SUFFIXES):
+        return False
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return st.st_size > 0 and now - st.st_mtime >= settle_seconds
+
+
+def _feed_accepts(feed: FeedSpec, name: str) -> bool:
+    if feed.landing_pattern:
+        return fnmatch.fnmatch(name, Path(feed.landing_pattern).name) or fnmatch.fnmatch(
+            name, feed.landing_pattern
+        )
+    return name.lower().endswith("." + feed.format)
+
+
+def find_landing_files(
+    registry: Registry, settings: Settings | None = None, *, settle_seconds: float = 5.0
+) -> tuple[list[LandingDrop], list[Path]]:
+    """Ready drops in the landing zone, and files there that match no feed (left in place, reported).
+
+    A file in `landing/<feed_id>/` belongs to that feed when its name matches the feed's `landing_pattern`
+    (or, without one, ends in the feed's format). A file directly in `landing/` belongs to the one feed whose
+    `landing_pattern` matches its name; a name matching several feeds is ambiguous and left in place.
+    Files still being written (modified less than `settle_seconds` ago, or named *.part/*.tmp) wait.
+    """
+    settings = settings or get_settings()
+    root = settings.landing_dir
+    if not root.is_dir():
+        return [], []
+    now = time.time()
+    drops: list[LandingDrop] = []
+    unmatched: list[Path] = []
+    patterned = [f for f in registry.feeds if f.landing_pattern]
+    for entry in sorted(root.iterdir()):
+        if entry.name in (PROCESSED, REJECTED) or entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            feed = registry.by_id.get(entry.name)
+            for path in sorted(p for p in entry.iterdir() if p.is_file()):
+                if not _ready(path, settle_seconds, now):
+                    continue
+                if feed is not None and _feed_accepts(feed, path.name):
+                    drops.append(LandingDrop(feed, path))
+                else:
+                    unmatched.append(path)
+        elif entry.is_file() and _ready(entry, settle_seconds, now):
+            matches = [
+                f
+                for f in patterned
+                if fnmatch.fnmatch(entry.name, f.landing_pattern)
+                or fnmatch.fnmatch(entry.name, Path(f.landing_pattern).name)
+            ]
+            if len(matches) == 1:
+                drops.append(LandingDrop(matches[0], entry))
+            else:
+                unmatched.append(entry)
+    return drops, unmatched
+
+
+def _move(path: Path, dest_dir: Path) -> Path:
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = dest_dir / f"{stamp}_{path.name}"
+    shutil.move(str(path), target)
+    return target
+
+
+def ingest_landing_file(
+    feed: FeedSpec, path: Path, settings: Settings | None = None, *, move: bool = True
+) -> LandingOutcome:
+    """Land one dropped file as the feed's new version (parse → contract → land), like `ingest_feed`.
+
+    Writes an ingest-log line either way. With `move`, the file goes to `_processed/<feed>/` when it landed
+    or equals the current version, or to `_rejected/<feed>/` with a reason file when it failed.
+    """
+    if feed.sensitivity == "restricted":
+        raise ValueError(
+            f"feed {feed.id!r} is restricted: its drops go through the restricted ingest, not the open raw zone"
+        )
+    settings = settings or get_settings()
+    path = Path(path)
+    store = FeedStore(settings.feed_dir(feed.id), feed.id)
+    started = time.monotonic()
+    retrieved_at = datetime.now(UTC)
+    current = store.current_info()
+    where = f"landing file {path}"
+    log = {
+        "feed_id": feed.id,
+        "url": feed.url,
+        "started_at": retrieved_at.isoformat(),
+        "via": "landing",
+        "location": str(path),
+        "retrieved_at": retrieved_at.isoformat(),
+    }
+
+    def finish(status: str, message: str, **extra) -> IngestResult:
+        result = IngestResult(
+            feed_id=feed.id,
+            status=status,
+            url=feed.url or "",
+            via="landing",
+            sha256=extra.get("sha256"),
+            rows=extra.get("rows"),
+            bytes=extra.get("bytes"),
+            raw_file=extra.get("raw_file"),
+            message=message,
+            seconds=round(time.monotonic() - started, 3),
+        )
+        store.append_log(
+            {
+                **log,
+                **extra,
+                "status": status,
+                "message": message,
+                "finished_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        return result
+
+    body = path.read_bytes()
+    sha = hashlib.sha256(body).hexdigest()
+    try:
+        check_body(feed, body, where)
+        if current and current.sha256 == sha:
+            result = finish(
+                "unchanged",
+                "same sha256 as the current version; not re-landed",
+                sha256=sha,
+                rows=current.rows,
+                bytes=len(body),
+                raw_file=current.raw_file,
+                contract_result="not_run",
+            )
+        else:
+            df = parse(feed, body, where)
+            valid = validate(feed, df, where)
+            valid = valid.reset_index(names="_source_line")
+            valid.insert(0, "_feed_id", feed.id)
+            valid["_source_sha256"] = sha
+            info = VersionInfo(
+                feed_id=feed.id,
+                sha256=sha,
+                rows=len(valid),
+                bytes=len(body),
+                url=feed.url or "",
+                location=str(path),
+                via="landing",
+                retrieved_at=retrieved_at.isoformat(),
+                etag=None,
+                last_modified=None,
+                raw_file="",
+            )
+            target = store.land(valid, info)
+            result = finish(
+                "landed",
+                f"landed {len(valid)} rows from {path.name}",
+                sha256=sha,
+                rows=len(valid),
+                bytes=len(body),
+                raw_file=str(target),
+                contract_result="passed",
+            )
+    except (FetchError, ParseError, ContractError) as exc:
+        result = finish(
+            "failed",
+            str(exc),
+            sha256=sha,
+            bytes=len(body),
+            contract_result="failed" if isinstance(exc, ContractError) else "unparseable",
+        )
+    if not move:
+        return LandingOutcome(result, None)
+    if result.status == "failed":
+        moved = _move(path, settings.landing_dir / REJECTED / feed.id)
+        reason = moved.with_name(moved.name + ".reason.txt")
+        reason.write_text(
+            f"feed: {feed.id}\nfile: {path}\nrejected_at: {datetime.now(UTC).isoformat()}\n"
+            f"sha256: {sha}\n\n{result.message}\n",
+            encoding="utf-8",
+        )
+        return LandingOutcome(result, moved, reason)
+    return LandingOutcome(result, _move(path, settings.landing_dir / PROCESSED / feed.id))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Freshness
+
+
+def feed_freshness(feed: FeedSpec, settings: Settings | None = None, now: datetime | None = None) -> dict:
+    """Is the feed's current version younger than its cadence allows? For checks and the manifest.
+
+    `version_age_days` counts from the retrieval of the version the warehouse reads (a re-fetch of identical
+    bytes does not make it younger: an unchanged source is what "stale" means). `last_checked_at` is the last
+    ingest attempt that reached the source (landed or unchanged).
+    """
+    settings = settings or get_settings()
+    now = now or datetime.now(UTC)
+    store = FeedStore(settings.feed_dir(feed.id), feed.id)
+    cur = store.current_info()
+    attempts = store.read_log()
+    checked = [a for a in attempts if a.get("status") in ("landed", "unchanged")]
+    last = attempts[-1] if attempts else {}
+    max_age = MAX_AGE.get(feed.cadence)
+    out = {
+        "cadence": feed.cadence,
+        "max_age_days": max_age.days if max_age else None,
+        "retrieved_at": cur.retrieved_at if cur else None,
+        "version_age_days": None,
+        "last_checked_at": checked[-1].get("finished_at") if checked else None,
+        "last_ingest_status": last.get("status", "never_ingested"),
+        "is_overdue": False,
+        "reason": None,
+    }
+    if cur is None:
+        out.update(is_overdue=True, reason="no version has ever landed")
+        return out
+    retrieved = datetime.fromisoformat(cur.retrieved_at)
+    if retrieved.tzinfo is None:
+        retrieved = retrieved.replace(tzinfo=UTC)
+    age = now - retrieved
+    out["version_age_days"] = round(age.total_seconds() / 86400, 2)
+    if max_age is not None and age > max_age:
+        out.update(
+            is_overdue=True,
+            reason=(
+                f"current version retrieved {cur.retrieved_at} is {age.days} days old; a {feed.cadence} feed "
+                f"should have a new version within {max_age.days} days"
+            ),
+        )
+    return out

@@ -1,0 +1,124 @@
+"""The Dagster UI offline: `dagster dev -w workspace.yaml` with telemetry off, the asset pages loaded in
+headless Chromium (Debian's `chromium` package), feed assets visible; a screenshot is kept in
+test-artifacts/dagster-assets.png. Skipped with a reason when chromium is not installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install -y chromium)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium(tmp_path: Path, *args: str, url: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            "--window-size=1600,1000",
+            "--virtual-time-budget=15000",
+            *args,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def dagster_dev(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "LEVELUP_DATA_DIR": str(tmp_path / "data"),
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    exe = Path(sys.executable).parent / "dagster"
+    log = open(tmp_path / "dagster-dev.log", "w")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen(
+        [str(exe), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: SIGINT reaches the webserver and the daemon
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/server_info", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                log.flush()
+                pytest.fail(
+                    "dagster dev did not start:\n" + (tmp_path / "dagster-dev.log").read_text()[-3000:]
+                )
+            time.sleep(0.5)
+        yield base
+    finally:
+        for sig, wait in ((signal.SIGINT, 20), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            if proc.poll() is not None:
+                break
+            os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+
+
+def test_asset_graph_shows_the_feeds_offline(dagster_dev, tmp_path):
+    from ingest.registry import load_registry
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "dagster-assets.png"
+    shot.unlink(missing_ok=True)
+    url = dagster_dev + "/assets/raw"
+    dom = chromium(tmp_path, "--dump-dom", url=url)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    feeds = [f.id for f in load_registry().feeds if f.sensitivity == "open" and f.family == "ess"]
+    shown = [f for f in feeds if f in dom.stdout]
+    assert len(shown) >= len(feeds) // 2, f"feeds on {url}: {shown}\n{dom.stdout[:1500]}"
+    pic = chromium(tmp_path, f"--screenshot={shot}", url=dagster_dev + "/asset-groups")
+    assert pic.returncode == 0 and shot.exists() and shot.stat().st_size > 10_000, pic.stderr[-2000:]
