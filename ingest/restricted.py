@@ -129,7 +129,9 @@ def load_key(environ: dict | None = None) -> RestrictedKey:
     try:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RestrictedKeyError(f"cannot read key file named by {KEY_FILE_ENV}: {type(exc).__name__}") from None
+        raise RestrictedKeyError(
+            f"cannot read key file named by {KEY_FILE_ENV}: {type(exc).__name__}"
+        ) from None
     return _decode_key(text, f"key file {path}")
 
 
@@ -258,7 +260,9 @@ def pending_deliveries(settings: Settings, feed: FeedSpec) -> list[Path]:
     if not zone.landing.is_dir():
         return []
     return sorted(
-        p for p in zone.landing.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, feed.landing_pattern or "")
+        p
+        for p in zone.landing.iterdir()
+        if p.is_file() and fnmatch.fnmatch(p.name, feed.landing_pattern or "")
     )
 
 
@@ -291,7 +295,10 @@ def _check_answers(feed: FeedSpec, df: pd.DataFrame, where: str) -> None:
             problems.append(f"column 'person_weight' not positive in {int(bad.sum())} row(s)")
     if problems:
         # counts only: never echo record-level values out of the zone
-        raise ContractError(f"feed {feed.id!r}: {where} broke its contract; nothing landed:\n  - " + "\n  - ".join(problems), problems)
+        raise ContractError(
+            f"feed {feed.id!r}: {where} broke its contract; nothing landed:\n  - " + "\n  - ".join(problems),
+            problems,
+        )
 
 
 def _ingest_file(settings: Settings, feed: FeedSpec, path: Path, key: RestrictedKey) -> dict:
@@ -313,7 +320,9 @@ def _ingest_file(settings: Settings, feed: FeedSpec, path: Path, key: Restricted
         return {**entry, "status": "unchanged", "message": "delivery already landed (same sha256)"}
     try:
         plain = decrypt_bytes(blob, key, where=path.name)
-        df = pd.read_csv(io.BytesIO(plain), dtype={"respondent_id": str, "lad_code": str, "age_band": str, "sex": str})
+        df = pd.read_csv(
+            io.BytesIO(plain), dtype={"respondent_id": str, "lad_code": str, "age_band": str, "sex": str}
+        )
         del plain
         df = validate(feed, df, path.name)
         _check_answers(feed, df, path.name)
@@ -454,17 +463,34 @@ def run_restricted_dbt(settings: Settings, *args: str) -> subprocess.CompletedPr
     cmd = [
         _dbt_executable(),
         *args,
-        "--project-dir", str(DBT_RESTRICTED_DIR),
-        "--profiles-dir", str(DBT_RESTRICTED_DIR),
-        "--target-path", str(zone.dbt_target),
-        "--log-path", str(zone.dbt_logs),
+        "--project-dir",
+        str(DBT_RESTRICTED_DIR),
+        "--profiles-dir",
+        str(DBT_RESTRICTED_DIR),
+        "--target-path",
+        str(zone.dbt_target),
+        "--log-path",
+        str(zone.dbt_logs),
     ]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=DBT_RESTRICTED_DIR)
 
 
 PUBLISHED_COLUMNS = [
-    "metric_id", "area_level", "area_code", "parent_code", "survey_year", "period_start", "period_end",
-    "breakdown", "breakdown_value", "share_pct", "lci_95", "uci_95", "unweighted_count", "status", "sdc_code",
+    "metric_id",
+    "area_level",
+    "area_code",
+    "parent_code",
+    "survey_year",
+    "period_start",
+    "period_end",
+    "breakdown",
+    "breakdown_value",
+    "share_pct",
+    "lci_95",
+    "uci_95",
+    "unweighted_count",
+    "status",
+    "sdc_code",
 ]
 
 
@@ -482,13 +508,18 @@ def build_m8_outputs(cells: pd.DataFrame, *, min_count: int, min_numerator: int 
         ["survey_year", "metric_id", "breakdown", "breakdown_value", "area_level", "area_code"]
     ).reset_index(drop=True)
     rels = sdc.hierarchy_relations(
-        cells, by=["survey_year", "metric_id", "breakdown", "breakdown_value"], code_col="area_code",
+        cells,
+        by=["survey_year", "metric_id", "breakdown", "breakdown_value"],
+        code_col="area_code",
         parent_col="parent_code",
     )
     for dim in ("sex", "age_band"):
         sub = cells[cells["breakdown"].isin(["all", dim])]
         rels += sdc.breakdown_relations(
-            sub, by=["area_code", "survey_year", "metric_id"], dimension_col="breakdown_value", total_label="all"
+            sub,
+            by=["area_code", "survey_year", "metric_id"],
+            dimension_col="breakdown_value",
+            total_label="all",
         )
     out, stats = sdc.disclosure_control(
         cells.assign(status="ok"),
@@ -500,20 +531,27 @@ def build_m8_outputs(cells: pd.DataFrame, *, min_count: int, min_numerator: int 
         min_numerator=min_numerator,
     )
     out = out[PUBLISHED_COLUMNS]
-    open_tier = out[out["breakdown"] == "all"].drop(columns=["breakdown", "breakdown_value"]).reset_index(drop=True)
+    open_tier = (
+        out[out["breakdown"] == "all"].drop(columns=["breakdown", "breakdown_value"]).reset_index(drop=True)
+    )
     by_tier = {
         "open": {
             "cells": len(open_tier),
             "primary": int((open_tier["sdc_code"] == sdc.PRIMARY).sum()),
             "secondary": int((open_tier["sdc_code"] == sdc.SECONDARY).sum()),
-            "lad_cells_suppressed": int(((open_tier["area_level"] == "lad") & (open_tier["status"] == sdc.SUPPRESSED)).sum()),
+            "lad_cells_suppressed": int(
+                ((open_tier["area_level"] == "lad") & (open_tier["status"] == sdc.SUPPRESSED)).sum()
+            ),
         },
         "cleared": stats,
     }
     return {
         "tiers": {
             "open": {"m8_wellbeing_shares": open_tier},
-            "cleared": {"m8_wellbeing_shares": open_tier, "m8_wellbeing_shares_detail": out.reset_index(drop=True)},
+            "cleared": {
+                "m8_wellbeing_shares": open_tier,
+                "m8_wellbeing_shares_detail": out.reset_index(drop=True),
+            },
         },
         "suppression": by_tier,
         "relations": len(rels),
@@ -564,7 +602,8 @@ def build_restricted_aggregates(settings: Settings | None = None, *, min_count: 
         "min_count": min_count,
         "exported_at": datetime.now(UTC).isoformat(),
         "files": {
-            tier: {name: len(frame) for name, frame in tables.items()} for tier, tables in outputs["tiers"].items()
+            tier: {name: len(frame) for name, frame in tables.items()}
+            for tier, tables in outputs["tiers"].items()
         },
         "suppression": outputs["suppression"],
         "scanner": [c.as_dict() for c in checks],
@@ -642,7 +681,9 @@ def _main(argv: list[str]) -> int:
     if argv[:1] == ["publish-cleared"]:
         print(publish_cleared_release(settings))
         return 0
-    print("usage: python -m ingest.restricted new-key | ingest | aggregate | publish-cleared", file=sys.stderr)
+    print(
+        "usage: python -m ingest.restricted new-key | ingest | aggregate | publish-cleared", file=sys.stderr
+    )
     return 2
 
 

@@ -145,7 +145,9 @@ CLEARED_RELEASE_KEY = AssetKey(["restricted", "cleared_release"])
     kinds={"parquet", "python"},
     description="Analyst-defined areas dropped into <data dir>/custom_areas/ (CSV or YAML), validated and landed "
     "as raw/custom-areas/current.parquet (see docs/geography.md).",
-    check_specs=[AssetCheckSpec(CONTRACT_CHECK, asset=CUSTOM_AREAS_KEY, description="custom-area files are valid")],
+    check_specs=[
+        AssetCheckSpec(CONTRACT_CHECK, asset=CUSTOM_AREAS_KEY, description="custom-area files are valid")
+    ],
 )
 def custom_areas(context: AssetExecutionContext):
     from ingest.custom_areas import CustomAreaError, land_custom_areas
@@ -155,17 +157,26 @@ def custom_areas(context: AssetExecutionContext):
         summary = land_custom_areas(settings)
     except CustomAreaError as exc:
         previous = settings.raw_dir / "custom-areas" / "current.parquet"
-        yield AssetCheckResult(check_name=CONTRACT_CHECK, passed=False, severity=AssetCheckSeverity.ERROR,
-                               metadata={"message": str(exc)})
+        yield AssetCheckResult(
+            check_name=CONTRACT_CHECK,
+            passed=False,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"message": str(exc)},
+        )
         if not previous.exists():
             raise
         context.log.error(f"custom areas rejected, the previous list stays: {exc}")
         yield MaterializeResult(metadata={"status": "failed", "message": str(exc)})
         return
-    print(f"[ingest] {'custom-areas':<55} {summary['status']:<9} areas={summary['areas']} "
-          f"members={summary['members']}", flush=True)
+    print(
+        f"[ingest] {'custom-areas':<55} {summary['status']:<9} areas={summary['areas']} "
+        f"members={summary['members']}",
+        flush=True,
+    )
     yield AssetCheckResult(check_name=CONTRACT_CHECK, passed=True)
-    yield MaterializeResult(metadata={k: v for k, v in summary.items() if k != "files"} | {"files": len(summary["files"])})
+    yield MaterializeResult(
+        metadata={k: v for k, v in summary.items() if k != "files"} | {"files": len(summary["files"])}
+    )
 
 
 @asset(
@@ -175,7 +186,11 @@ def custom_areas(context: AssetExecutionContext):
     tags={"sensitivity": "restricted"},
     description="Restricted APS well-being microdata: encrypted deliveries picked up from the landing zone, "
     "landed encrypted at rest, decrypted only into the restricted zone's own DuckDB (never the warehouse).",
-    check_specs=[AssetCheckSpec(CONTRACT_CHECK, asset=RESTRICTED_INGEST_KEY, description="deliveries pass the contract")],
+    check_specs=[
+        AssetCheckSpec(
+            CONTRACT_CHECK, asset=RESTRICTED_INGEST_KEY, description="deliveries pass the contract"
+        )
+    ],
 )
 def restricted_ingest(context: AssetExecutionContext):
     from ingest.restricted import RestrictedError, ingest_restricted, redact
@@ -183,13 +198,21 @@ def restricted_ingest(context: AssetExecutionContext):
     try:
         summary = ingest_restricted(get_settings())
     except RestrictedError as exc:  # e.g. a delivery is waiting but no key is configured
-        yield AssetCheckResult(check_name=CONTRACT_CHECK, passed=False, severity=AssetCheckSeverity.ERROR,
-                               metadata={"message": redact(str(exc))})
+        yield AssetCheckResult(
+            check_name=CONTRACT_CHECK,
+            passed=False,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"message": redact(str(exc))},
+        )
         yield MaterializeResult(metadata={"status": "failed", "message": redact(str(exc))})
         return
     failed = [d for f in summary["feeds"].values() for d in f["failed"]]
-    yield AssetCheckResult(check_name=CONTRACT_CHECK, passed=not failed, severity=AssetCheckSeverity.ERROR,
-                           metadata={"failed_deliveries": MetadataValue.json(failed)})
+    yield AssetCheckResult(
+        check_name=CONTRACT_CHECK,
+        passed=not failed,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"failed_deliveries": MetadataValue.json(failed)},
+    )
     yield MaterializeResult(metadata={"summary": MetadataValue.json(summary)})
 
 
@@ -202,8 +225,13 @@ def restricted_ingest(context: AssetExecutionContext):
     description="Disclosure-controlled mission 8 aggregates exported from the restricted zone (restricted dbt "
     "project, primary + secondary suppression, disclosure scanner). The only restricted output the shared "
     "warehouse reads; the previous export stays when anything fails.",
-    check_specs=[AssetCheckSpec("disclosure_scanner", asset=RESTRICTED_EXPORT_KEY,
-                                description="no respondent-level data, no unprotected small cell")],
+    check_specs=[
+        AssetCheckSpec(
+            "disclosure_scanner",
+            asset=RESTRICTED_EXPORT_KEY,
+            description="no respondent-level data, no unprotected small cell",
+        )
+    ],
 )
 def restricted_export(context: AssetExecutionContext):
     from ingest.restricted import RestrictedError, build_restricted_aggregates, redact
@@ -211,15 +239,24 @@ def restricted_export(context: AssetExecutionContext):
     try:
         summary = build_restricted_aggregates(get_settings())
     except RestrictedError as exc:
-        yield AssetCheckResult(check_name="disclosure_scanner", passed=False, severity=AssetCheckSeverity.ERROR,
-                               metadata={"message": redact(str(exc))})
+        yield AssetCheckResult(
+            check_name="disclosure_scanner",
+            passed=False,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"message": redact(str(exc))},
+        )
         yield MaterializeResult(metadata={"status": "failed", "message": redact(str(exc))})
         return
-    yield AssetCheckResult(check_name="disclosure_scanner", passed=True,
-                           metadata={"checks": len(summary.get("scanner", []))})
+    yield AssetCheckResult(
+        check_name="disclosure_scanner", passed=True, metadata={"checks": len(summary.get("scanner", []))}
+    )
     print(f"[restricted] export {summary['status']}", flush=True)
-    yield MaterializeResult(metadata={"status": summary["status"],
-                                      "suppression": MetadataValue.json(summary.get("suppression", {}))})
+    yield MaterializeResult(
+        metadata={
+            "status": summary["status"],
+            "suppression": MetadataValue.json(summary.get("suppression", {})),
+        }
+    )
 
 
 @asset(
@@ -283,7 +320,9 @@ def warehouse_assets(manifest: Path, exclude: str | None = None) -> AssetsDefini
                 crashpoint("dbt")  # the warehouse has been written to; models not yet built
             print(f"[dbt] {step[0]:<5} {'ok' if inv.is_successful() else 'with failures'}", flush=True)
         _save_artifacts(invocations)
-        broken = [inv for inv in invocations[:-1] if not inv.is_successful()]  # seed/run; tests are the gate's
+        broken = [
+            inv for inv in invocations[:-1] if not inv.is_successful()
+        ]  # seed/run; tests are the gate's
         if broken:
             raise RuntimeError(
                 "dbt seed/run failed: the warehouse is incomplete, so nothing is published this "

@@ -27,6 +27,7 @@ def _mount_subcommands() -> None:
 
     app.add_typer(scaffold_app)
 
+
 DAGSTER_YAML = """# Written by `levelup`: local instance for this data directory. Telemetry off (air-gapped machines).
 telemetry:
   enabled: false

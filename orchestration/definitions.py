@@ -61,7 +61,15 @@ restricted_refresh = define_asset_job(
 AUTOMATION = build_automation(REGISTRY, raw_assets, restricted_job=restricted_refresh)
 
 defs = Definitions(
-    assets=[raw_assets, custom_areas, restricted_ingest, restricted_export, cleared_release, dbt_assets_def, release],
+    assets=[
+        raw_assets,
+        custom_areas,
+        restricted_ingest,
+        restricted_export,
+        cleared_release,
+        dbt_assets_def,
+        release,
+    ],
     asset_checks=AUTOMATION["asset_checks"],
     jobs=[full_refresh, restricted_refresh, *AUTOMATION["jobs"]],
     schedules=AUTOMATION["schedules"],

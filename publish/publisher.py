@@ -81,8 +81,11 @@ def plan_marts(settings: Settings, verdicts: dict[str, MartVerdict]) -> list[rel
             plans.append(rel.MartPlan(name, "warehouse"))
         elif verdict.model_status == "not_run" and not verdict.blocking_failures and name in prev_marts:
             # A partial run (one feed's lineage) did not touch this mart: the previous release's copy stands.
-            plans.append(rel.MartPlan(name, "previous", reasons=["not in this run's lineage: unchanged"],
-                                      unchanged=True))
+            plans.append(
+                rel.MartPlan(
+                    name, "previous", reasons=["not in this run's lineage: unchanged"], unchanged=True
+                )
+            )
         else:
             source = "previous" if name in prev_marts else "none"
             plans.append(
@@ -124,7 +127,8 @@ def publish_release(
     if leaks:
         shutil.rmtree(build, ignore_errors=True)
         raise rel.PublishError(
-            "disclosure scanner blocked the release: " + "; ".join(f"{c.target}: {c.message}" for c in leaks[:5])
+            "disclosure scanner blocked the release: "
+            + "; ".join(f"{c.target}: {c.message}" for c in leaks[:5])
         )
     crashpoint("checks")  # staged, not yet audited
     # Audit: Great Expectations on the staged fresh marts against the previous release.

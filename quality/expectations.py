@@ -136,7 +136,9 @@ def validate_release(
                     kwargs = {k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)}
                     observed = r.result.get("observed_value", r.result.get("unexpected_count"))
                     shown = {
-                        k: v for k, v in kwargs.items() if k not in ("column_set", "condition_parser", "row_condition")
+                        k: v
+                        for k, v in kwargs.items()
+                        if k not in ("column_set", "condition_parser", "row_condition")
                     }
                     if (cfg.meta or {}).get("geography_level"):
                         shown["geography_level"] = cfg.meta["geography_level"]

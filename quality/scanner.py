@@ -32,7 +32,9 @@ FORBIDDEN_COLUMN = re.compile(
     r"|person_weight|respondent_",
     re.IGNORECASE,
 )
-COUNT_COLUMN = re.compile(r"^(unweighted_.*|sample_size|n_respondents|respondents|respondent_count)$", re.IGNORECASE)
+COUNT_COLUMN = re.compile(
+    r"^(unweighted_.*|sample_size|n_respondents|respondents|respondent_count)$", re.IGNORECASE
+)
 VALUE_COLUMNS = ("value", "share_pct", "lci_95", "uci_95", "observation", "weighted_share")
 RESPONDENT_ID_PATTERN = r"^R\d{4}[A-Z0-9]{10}$"
 AREA_COLUMNS = {"lad_code", "area_code", "lad25cd", "areacd"}
@@ -63,7 +65,9 @@ def _tables(con: duckdb.DuckDBPyConnection, root: Path) -> list[tuple[str, str]]
     return out
 
 
-def scan_table(con: duckdb.DuckDBPyConnection, label: str, relation: str, min_count: int) -> list[CheckResult]:
+def scan_table(
+    con: duckdb.DuckDBPyConnection, label: str, relation: str, min_count: int
+) -> list[CheckResult]:
     cols = con.execute(f"describe select * from {relation}").fetchall()
     names = {c[0]: c[1] for c in cols}
     checks = []
@@ -71,7 +75,10 @@ def scan_table(con: duckdb.DuckDBPyConnection, label: str, relation: str, min_co
     bad_cols = sorted(c for c in names if FORBIDDEN_COLUMN.search(c))
     checks.append(
         CheckResult(
-            name="no_respondent_level_columns", level="scanner", target=label, passed=not bad_cols,
+            name="no_respondent_level_columns",
+            level="scanner",
+            target=label,
+            passed=not bad_cols,
             message=f"forbidden respondent-level column(s) {bad_cols}" if bad_cols else "",
             failing_samples=[{"column": c} for c in bad_cols],
         )
@@ -87,20 +94,35 @@ def scan_table(con: duckdb.DuckDBPyConnection, label: str, relation: str, min_co
                 id_hits.append({"column": c, "rows": n})
     lower = {c.lower() for c in names}
     answer_cols = [
-        c for c, t in names.items() if any(k in t.upper() for k in ("INT",)) and c.lower() not in ("survey_year", "year")
+        c
+        for c, t in names.items()
+        if any(k in t.upper() for k in ("INT",)) and c.lower() not in ("survey_year", "year")
     ]
-    microdata_shape = bool(lower & AREA_COLUMNS) and "age_band" in lower and "sex" in lower and any(
-        con.execute(f"select min({_q(c)}) >= 0 and max({_q(c)}) <= 10 and count(distinct {_q(c)}) > 5 from {relation}").fetchone()[0]
-        for c in answer_cols
-        if not COUNT_COLUMN.match(c)
+    microdata_shape = (
+        bool(lower & AREA_COLUMNS)
+        and "age_band" in lower
+        and "sex" in lower
+        and any(
+            con.execute(
+                f"select min({_q(c)}) >= 0 and max({_q(c)}) <= 10 and count(distinct {_q(c)}) > 5 from {relation}"
+            ).fetchone()[0]
+            for c in answer_cols
+            if not COUNT_COLUMN.match(c)
+        )
     )
     checks.append(
         CheckResult(
-            name="no_respondent_level_rows", level="scanner", target=label,
+            name="no_respondent_level_rows",
+            level="scanner",
+            target=label,
             passed=not id_hits and not microdata_shape,
             message=(
                 (f"respondent-id-shaped values in {[h['column'] for h in id_hits]}; " if id_hits else "")
-                + ("table has the shape of survey microdata (area, age band, sex, 0-10 answers)" if microdata_shape else "")
+                + (
+                    "table has the shape of survey microdata (area, age band, sex, 0-10 answers)"
+                    if microdata_shape
+                    else ""
+                )
             ),
             failing_samples=id_hits,
         )
@@ -114,7 +136,10 @@ def scan_table(con: duckdb.DuckDBPyConnection, label: str, relation: str, min_co
                 small.append({"column": c, "cells_under_threshold": n, "min_count": min_count})
     checks.append(
         CheckResult(
-            name="no_cells_under_threshold", level="scanner", target=label, passed=not small,
+            name="no_cells_under_threshold",
+            level="scanner",
+            target=label,
+            passed=not small,
             message=f"unsuppressed cell(s) with unweighted count < {min_count}: {small}" if small else "",
             failing_samples=small,
         )
@@ -131,7 +156,10 @@ def scan_table(con: duckdb.DuckDBPyConnection, label: str, relation: str, min_co
                     leaked.append({"column": c, "rows": n})
     checks.append(
         CheckResult(
-            name="suppressed_cells_blank", level="scanner", target=label, passed=not leaked,
+            name="suppressed_cells_blank",
+            level="scanner",
+            target=label,
+            passed=not leaked,
             message=f"suppressed rows still carry values: {leaked}" if leaked else "",
             failing_samples=leaked,
         )
@@ -159,7 +187,9 @@ def scan_release(release_dir: Path, *, min_count: int | None = None) -> list[Che
     return scan_directory(release_dir, min_count=min_count)
 
 
-def scan_warehouse_marts(warehouse: Path, *, min_count: int | None = None, schema: str = "marts") -> list[CheckResult]:
+def scan_warehouse_marts(
+    warehouse: Path, *, min_count: int | None = None, schema: str = "marts"
+) -> list[CheckResult]:
     """Scan the shared warehouse's marts (read-only)."""
     min_count = min_count or min_count_from_env()
     con = duckdb.connect(":memory:")

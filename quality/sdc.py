@@ -147,7 +147,9 @@ def apply_suppression(
     sup = primary | secondary
     if status_col not in out.columns:
         out[status_col] = "ok"
-    out[code_col] = pd.Series(np.where(primary, PRIMARY, np.where(secondary, SECONDARY, None)), index=out.index, dtype="string")
+    out[code_col] = pd.Series(
+        np.where(primary, PRIMARY, np.where(secondary, SECONDARY, None)), index=out.index, dtype="string"
+    )
     out.loc[sup, status_col] = SUPPRESSED
     for col in value_cols:
         out[col] = out[col].astype("Float64")

@@ -103,11 +103,16 @@ def targets(inp: Inputs, years: list[int]) -> pd.DataFrame:
         [inp.lads["areacd"], years, list(QUESTIONS)], names=["lad_code", "year", "indicator"]
     ).to_frame(index=False)
     out = grid.merge(per, how="left", on=["lad_code", "year", "indicator"])
-    nat = pub.assign(nation=pub["lad_code"].str[0]).groupby(["nation", "year", "indicator"])["observation"].mean()
+    nat = (
+        pub.assign(nation=pub["lad_code"].str[0])
+        .groupby(["nation", "year", "indicator"])["observation"]
+        .mean()
+    )
     missing = out["target"].isna()
     out["is_calibrated"] = ~missing
     out.loc[missing, "target"] = [
-        nat.get((c[0], y, i), np.nan) for c, y, i in out.loc[missing, ["lad_code", "year", "indicator"]].itertuples(index=False)
+        nat.get((c[0], y, i), np.nan)
+        for c, y, i in out.loc[missing, ["lad_code", "year", "indicator"]].itertuples(index=False)
     ]
     out["n_predecessors"] = out["n_predecessors"].fillna(0).astype(int)
     return out
@@ -133,7 +138,9 @@ def _solve_centres(target: np.ndarray, s: np.ndarray) -> np.ndarray:
     return (lo + hi) / 2
 
 
-def _nudge(x: np.ndarray, w: np.ndarray, target: float, rng: np.random.Generator, tol: float = 0.005) -> np.ndarray:
+def _nudge(
+    x: np.ndarray, w: np.ndarray, target: float, rng: np.random.Generator, tol: float = 0.005
+) -> np.ndarray:
     """Move a minimal random set of answers by one point so the weighted mean reaches the target."""
     x = x.copy()
     ok = ~np.isnan(x)
@@ -170,10 +177,17 @@ def sample_sizes(inp: Inputs, years: list[int], rng: np.random.Generator) -> pd.
     return pd.DataFrame(rows, columns=["lad_code", "survey_year", "n", "population"])
 
 
-def generate(inp: Inputs, years: list[int], seed: int, areas: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generate(
+    inp: Inputs, years: list[int], seed: int, areas: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(respondents, targets). Deterministic for (inputs, years, seed, areas)."""
     if areas:
-        inp = Inputs(inp.published, inp.lads[inp.lads["areacd"].isin(areas)].reset_index(drop=True), inp.active, inp.population)
+        inp = Inputs(
+            inp.published,
+            inp.lads[inp.lads["areacd"].isin(areas)].reset_index(drop=True),
+            inp.active,
+            inp.population,
+        )
     rng = np.random.default_rng(seed)
     tg = targets(inp, years)
     sizes = sample_sizes(inp, years, rng)
@@ -200,12 +214,16 @@ def generate(inp: Inputs, years: list[int], seed: int, areas: list[str] | None =
         # centre each group on the latent mean that gives the target under clipping/rounding, allowing for the
         # factor's mean offset in that group (age mix)
         inv = np.repeat(np.arange(len(sizes)), sizes["n"].to_numpy())
-        t_g = tgi.xs(ind, level="indicator").reindex(
-            pd.MultiIndex.from_arrays([sizes["lad_code"], sizes["survey_year"]])
-        ).to_numpy()
+        t_g = (
+            tgi.xs(ind, level="indicator")
+            .reindex(pd.MultiIndex.from_arrays([sizes["lad_code"], sizes["survey_year"]]))
+            .to_numpy()
+        )
         sgl = np.full(len(sizes), s)
         a_g = _solve_centres(t_g, sgl)
-        latent = a_g[inv] + s * (load * (factor - AGE_EFFECT[age_i].mean()) + np.sqrt(1 - load**2) * rng.standard_normal(n_total))
+        latent = a_g[inv] + s * (
+            load * (factor - AGE_EFFECT[age_i].mean()) + np.sqrt(1 - load**2) * rng.standard_normal(n_total)
+        )
         x = np.clip(np.rint(latent), 0, 10)
         x[rng.random(n_total) < 0.01] = np.nan  # item non-response
         out = np.empty(n_total)
@@ -217,11 +235,25 @@ def generate(inp: Inputs, years: list[int], seed: int, areas: list[str] | None =
     df["age_band"] = np.array(AGE_BANDS)[age_i]
     df["sex"] = np.where(female, "female", "male")
     digest = hashlib.sha256(f"levelup-aps-{seed}".encode()).hexdigest()
-    rid = [f"R{y}{hashlib.sha256(f'{digest}:{i}'.encode()).hexdigest()[:10].upper()}" for i, y in enumerate(year)]
+    rid = [
+        f"R{y}{hashlib.sha256(f'{digest}:{i}'.encode()).hexdigest()[:10].upper()}" for i, y in enumerate(year)
+    ]
     df.insert(0, "respondent_id", rid)
     df = df.drop(columns="w")
-    df = df[["respondent_id", "lad_code", "age_band", "sex", "survey_year", "person_weight", *[c for c, *_ in QUESTIONS.values()]]]
-    df = df.sample(frac=1.0, random_state=seed % (2**32)).reset_index(drop=True)  # delivery order is not by area
+    df = df[
+        [
+            "respondent_id",
+            "lad_code",
+            "age_band",
+            "sex",
+            "survey_year",
+            "person_weight",
+            *[c for c, *_ in QUESTIONS.values()],
+        ]
+    ]
+    df = df.sample(frac=1.0, random_state=seed % (2**32)).reset_index(
+        drop=True
+    )  # delivery order is not by area
     return df, tg
 
 
@@ -249,7 +281,9 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def write_delivery(settings: Settings, df: pd.DataFrame, years: list[int], seed: int, key: RestrictedKey) -> Path:
+def write_delivery(
+    settings: Settings, df: pd.DataFrame, years: list[int], seed: int, key: RestrictedKey
+) -> Path:
     name = f"aps-wellbeing-{min(years)}-{max(years)}-s{seed}.csv.enc"
     return write_encrypted(Zone(settings).landing / name, to_csv_bytes(df), key)
 
@@ -277,7 +311,9 @@ def main(argv: list[str] | None = None) -> int:
                 "areas": int(df["lad_code"].nunique()),
                 "years": args.years,
                 "sample_size_per_lad_year": {
-                    "min": int(sizes.min()), "median": float(sizes.median()), "max": int(sizes.max()),
+                    "min": int(sizes.min()),
+                    "median": float(sizes.median()),
+                    "max": int(sizes.max()),
                     "under_50": int((sizes < 50).sum()),
                 },
                 "calibration_abs_diff": {
@@ -285,7 +321,9 @@ def main(argv: list[str] | None = None) -> int:
                     "mean": round(float(cal["abs_diff"].mean()), 4),
                     "cells_over_0.1": int((cal["abs_diff"] > 0.1).sum()),
                     "cells": len(cal),
-                    "uncalibrated_cells (no published mean; nation mean used)": int((~rep["is_calibrated"]).sum()),
+                    "uncalibrated_cells (no published mean; nation mean used)": int(
+                        (~rep["is_calibrated"]).sum()
+                    ),
                 },
             },
             indent=2,

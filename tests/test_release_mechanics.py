@@ -23,8 +23,13 @@ def settings(data_dir):
 def write_warehouse(settings, version: int) -> None:
     with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute("create schema if not exists marts")
-        con.execute("create or replace table marts.alpha as select range as id, ? as version from range(10)", [version])
-        con.execute("create or replace table marts.beta as select range as id, ? as version from range(3)", [version])
+        con.execute(
+            "create or replace table marts.alpha as select range as id, ? as version from range(10)",
+            [version],
+        )
+        con.execute(
+            "create or replace table marts.beta as select range as id, ? as version from range(3)", [version]
+        )
 
 
 def publish(settings, version: int, plans=None) -> str:
@@ -63,7 +68,9 @@ def test_promote_switches_current_and_keeps_old_release_untouched(settings):
 
 def test_held_back_mart_is_carried_over_from_the_previous_release(settings):
     publish(settings, 1)
-    publish(settings, 2, [rel.MartPlan("alpha", "warehouse"), rel.MartPlan("beta", "previous", reasons=["x"])])
+    publish(
+        settings, 2, [rel.MartPlan("alpha", "warehouse"), rel.MartPlan("beta", "previous", reasons=["x"])]
+    )
     assert version_in(settings, "alpha") == 2
     assert version_in(settings, "beta") == 1
 
