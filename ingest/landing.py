@@ -22,11 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingest.contract import ContractError, validate
-from ingest.fetch import FetchError, check_body
-from ingest.land import FeedStore, VersionInfo
-from ingest.parse import ParseError, parse
-from ingest.pipeline import IngestResult
+from ingest.fetch import Fetched, check_body
+from ingest.land import FeedStore
+from ingest.pipeline import IngestResult, ingest_feed
 from ingest.registry import FeedSpec, Registry
 from ingest.settings import Settings, get_settings
 
@@ -134,13 +132,28 @@ def _move(path: Path, dest_dir: Path) -> Path:
     return target
 
 
+def read_landing_file(feed: FeedSpec, path: Path) -> Fetched:
+    """A dropped file as a fetched body: the same sanity checks as a download (empty, HTML page)."""
+    body = Path(path).read_bytes()
+    check_body(feed, body, f"landing file {path}")
+    return Fetched(
+        feed_id=feed.id,
+        url=feed.url or "",
+        location=str(path),
+        via="landing",
+        retrieved_at=datetime.now(UTC),
+        body=body,
+    )
+
+
 def ingest_landing_file(
     feed: FeedSpec, path: Path, settings: Settings | None = None, *, move: bool = True
 ) -> LandingOutcome:
-    """Land one dropped file as the feed's new version (parse → contract → land), like `ingest_feed`.
+    """Land one dropped file as the feed's new version through the same sequence as a download
+    (`ingest_feed`: parse, contract, land, an ingest-log line either way).
 
-    Writes an ingest-log line either way. With `move`, the file goes to `_processed/<feed>/` when it landed
-    or equals the current version, or to `_rejected/<feed>/` with a reason file when it failed.
+    With `move`, the file goes to `_processed/<feed>/` when it landed or equals the current version, or to
+    `_rejected/<feed>/` with a reason file when it failed.
     """
     if feed.sensitivity == "restricted":
         raise ValueError(
@@ -148,95 +161,8 @@ def ingest_landing_file(
         )
     settings = settings or get_settings()
     path = Path(path)
-    store = FeedStore(settings.feed_dir(feed.id), feed.id)
-    started = time.monotonic()
-    retrieved_at = datetime.now(UTC)
-    current = store.current_info()
-    where = f"landing file {path}"
-    log = {
-        "feed_id": feed.id,
-        "url": feed.url,
-        "started_at": retrieved_at.isoformat(),
-        "via": "landing",
-        "location": str(path),
-        "retrieved_at": retrieved_at.isoformat(),
-    }
-
-    def finish(status: str, message: str, **extra) -> IngestResult:
-        result = IngestResult(
-            feed_id=feed.id,
-            status=status,
-            url=feed.url or "",
-            via="landing",
-            sha256=extra.get("sha256"),
-            rows=extra.get("rows"),
-            bytes=extra.get("bytes"),
-            raw_file=extra.get("raw_file"),
-            message=message,
-            seconds=round(time.monotonic() - started, 3),
-        )
-        store.append_log(
-            {
-                **log,
-                **extra,
-                "status": status,
-                "message": message,
-                "finished_at": datetime.now(UTC).isoformat(),
-            }
-        )
-        return result
-
-    body = path.read_bytes()
-    sha = hashlib.sha256(body).hexdigest()
-    try:
-        check_body(feed, body, where)
-        if current and current.sha256 == sha:
-            result = finish(
-                "unchanged",
-                "same sha256 as the current version; not re-landed",
-                sha256=sha,
-                rows=current.rows,
-                bytes=len(body),
-                raw_file=current.raw_file,
-                contract_result="not_run",
-            )
-        else:
-            df = parse(feed, body, where)
-            valid = validate(feed, df, where)
-            valid = valid.reset_index(names="_source_line")
-            valid.insert(0, "_feed_id", feed.id)
-            valid["_source_sha256"] = sha
-            info = VersionInfo(
-                feed_id=feed.id,
-                sha256=sha,
-                rows=len(valid),
-                bytes=len(body),
-                url=feed.url or "",
-                location=str(path),
-                via="landing",
-                retrieved_at=retrieved_at.isoformat(),
-                etag=None,
-                last_modified=None,
-                raw_file="",
-            )
-            target = store.land(valid, info)
-            result = finish(
-                "landed",
-                f"landed {len(valid)} rows from {path.name}",
-                sha256=sha,
-                rows=len(valid),
-                bytes=len(body),
-                raw_file=str(target),
-                contract_result="passed",
-            )
-    except (FetchError, ParseError, ContractError) as exc:
-        result = finish(
-            "failed",
-            str(exc),
-            sha256=sha,
-            bytes=len(body),
-            contract_result="failed" if isinstance(exc, ContractError) else "unparseable",
-        )
+    result = ingest_feed(feed, settings, raise_on_failure=False, source=lambda: read_landing_file(feed, path))
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
     if not move:
         return LandingOutcome(result, None)
     if result.status == "failed":

@@ -7,11 +7,12 @@ Belongs here: the sequence and its outcome (`landed`, `unchanged` or `failed`). 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from ingest.contract import ContractError, validate
-from ingest.fetch import FetchError, fetch
+from ingest.fetch import Fetched, FetchError, fetch
 from ingest.land import FeedStore, VersionInfo
 from ingest.parse import ParseError, parse
 from ingest.registry import FeedSpec
@@ -40,8 +41,14 @@ class IngestResult:
 
 
 def ingest_feed(
-    feed: FeedSpec, settings: Settings | None = None, *, raise_on_failure: bool = True
+    feed: FeedSpec,
+    settings: Settings | None = None,
+    *,
+    raise_on_failure: bool = True,
+    source: Callable[[], Fetched] | None = None,
 ) -> IngestResult:
+    """Ingest one feed. `source` supplies the bytes: by default the mirror or the network (`ingest.fetch`);
+    a dropped landing file for manual deliveries (`ingest.landing`)."""
     settings = settings or get_settings()
     store = FeedStore(settings.feed_dir(feed.id), feed.id)
     started = time.monotonic()
@@ -76,8 +83,15 @@ def ingest_feed(
         return result
 
     state = store.http_state() if current else {}
+    if source is None:
+
+        def source() -> Fetched:
+            return fetch(
+                feed, settings.mirror, etag=state.get("etag"), last_modified=state.get("last_modified")
+            )
+
     try:
-        got = fetch(feed, settings.mirror, etag=state.get("etag"), last_modified=state.get("last_modified"))
+        got = source()
     except FetchError as exc:
         return finish("failed", str(exc), contract_result="not_run")
     common = {

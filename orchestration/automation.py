@@ -582,28 +582,10 @@ def build_automation(
 
 
 def definitions_with_automation():
-    """The code location's Definitions with the automation added (if `definitions.py` does not add it yet).
-
-    Used by the hand-run CLI (`levelup sensor-tick`, `refresh-feeds`) and tests."""
-    from dagster import Definitions
-
+    """The code location's Definitions (automation included). Used by the hand-run CLI and tests."""
     from orchestration import definitions as d
 
-    try:
-        d.defs.get_sensor_def("source_change_sensor")
-        return d.defs
-    except Exception:  # noqa: BLE001 - not wired into definitions.py yet
-        pass
-    auto = build_automation(d.REGISTRY, d.raw_assets)
-    return Definitions.merge(
-        d.defs,
-        Definitions(
-            jobs=auto["jobs"],
-            schedules=auto["schedules"],
-            sensors=auto["sensors"],
-            asset_checks=auto["asset_checks"],
-        ),
-    )
+    return d.defs
 
 
 __all__ = [

@@ -57,10 +57,8 @@ restricted_refresh = define_asset_job(
     "aggregates, rebuild what depends on them and publish.",
 )
 
-# Schedules from each feed's cadence, change and landing-zone sensors, freshness checks, failure notifications.
-AUTOMATION = build_automation(REGISTRY, raw_assets, restricted_job=restricted_refresh)
-
-defs = Definitions(
+# The platform without automation (tests add their own automation to it).
+core_defs = Definitions(
     assets=[
         raw_assets,
         custom_areas,
@@ -70,12 +68,22 @@ defs = Definitions(
         dbt_assets_def,
         release,
     ],
-    asset_checks=AUTOMATION["asset_checks"],
-    jobs=[full_refresh, restricted_refresh, *AUTOMATION["jobs"]],
-    schedules=AUTOMATION["schedules"],
-    sensors=AUTOMATION["sensors"],
+    jobs=[full_refresh, restricted_refresh],
     resources={"dbt": dbt_resource()},
     executor=executor,
+)
+
+# Schedules from each feed's cadence, change and landing-zone sensors, freshness checks, failure notifications.
+AUTOMATION = build_automation(REGISTRY, raw_assets, restricted_job=restricted_refresh)
+
+defs = Definitions.merge(
+    core_defs,
+    Definitions(
+        asset_checks=AUTOMATION["asset_checks"],
+        jobs=AUTOMATION["jobs"],
+        schedules=AUTOMATION["schedules"],
+        sensors=AUTOMATION["sensors"],
+    ),
 )
 
 
