@@ -113,3 +113,41 @@ def http_server():
     yield srv
     srv.httpd.shutdown()
     srv.httpd.server_close()
+
+
+class Published:
+    """A data directory holding a release built by one real `levelup run` over the mirror."""
+
+    def __init__(self, data: Path, stdout: str, stderr: str, returncode: int):
+        self.data, self.stdout, self.stderr, self.returncode = data, stdout, stderr, returncode
+
+    @property
+    def release(self) -> Path:
+        return (self.data / "releases" / "current").resolve()
+
+    def copy_to(self, dest: Path) -> Path:
+        """A private copy of the data directory, for tests that go on refreshing it."""
+        import shutil
+
+        shutil.copytree(self.data, dest, symlinks=True)
+        return dest
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory, mirror) -> Published:
+    """One full refresh over the real mirror through the command `make run` uses, shared by every test that
+    only needs a published release (tests that refresh again work on a copy)."""
+    import subprocess
+    import sys
+
+    data = tmp_path_factory.mktemp("published") / "data"
+    env = {**os.environ, "LEVELUP_DATA_DIR": str(data), "LEVELUP_MIRROR": str(mirror)}
+    env.pop("DAGSTER_HOME", None)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "levelup"), "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    return Published(data, proc.stdout, proc.stderr, proc.returncode)

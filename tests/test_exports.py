@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -171,11 +170,20 @@ def test_csvw_type_mapping():
 
 
 @pytest.mark.mirror
-def test_exports_of_the_real_current_release(mirror, tmp_path):
-    data_dir = Path(os.environ.get("LEVELUP_DATA_DIR") or Path(__file__).resolve().parent.parent / "data")
-    current = data_dir / "releases" / "current"
-    if not (current / "marts.duckdb").exists():
-        pytest.skip(f"no published release at {current}: run `make run` first")
+def test_exports_of_the_real_current_release(published, tmp_path):
+    assert published.returncode == 0, published.stdout[-3000:]
+    current = published.release
+    # the release as published carries every export
+    manifest = json.loads((current / "manifest.json").read_text())
+    for rel_path in [
+        *manifest["exports"]["csv"].values(),
+        manifest["exports"]["workbook"],
+        manifest["exports"]["report"],
+        manifest["exports"]["data_dictionary"],
+        manifest["exports"]["dbt_docs"],
+    ]:
+        assert (current / rel_path).exists(), rel_path
+    assert "skipped" not in manifest["exports"] or not manifest["exports"]["skipped"]
     rel = tmp_path / "release"
     rel.mkdir()
     shutil.copyfile(current / "marts.duckdb", rel / "marts.duckdb")

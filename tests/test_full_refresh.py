@@ -43,9 +43,9 @@ def overlay_mirror(real: Path, dest: Path, broken: dict[str, bytes]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def refreshes(tmp_path_factory, mirror):
-    data = tmp_path_factory.mktemp("refresh") / "data"
-    first = levelup(data, mirror, "run")
+def refreshes(tmp_path_factory, mirror, published):
+    data = published.copy_to(tmp_path_factory.mktemp("refresh") / "data")
+    first = published
     releases_after_first = sorted(p.name for p in (data / "releases").iterdir() if not p.name.startswith("."))
     broken = overlay_mirror(
         mirror,

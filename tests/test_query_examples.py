@@ -13,6 +13,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -76,13 +77,19 @@ def test_duckdb_cli_examples_sql(release):
         assert rows, sql
 
 
+# The dev dependencies install the DuckDB CLI (PyPI `duckdb-cli`, a 1.5 release: it also proves that DuckDB
+# 1.x clients open the release files, which are written with storage version v1.5.0).
+DUCKDB_CLI = next(
+    (str(p) for p in (Path(sys.executable).parent / "duckdb",) if p.exists()), shutil.which("duckdb")
+)
+
+
 @pytest.mark.skipif(
-    shutil.which("duckdb") is None,
-    reason="no duckdb CLI on PATH (the PyPI duckdb package ships none); the examples' SQL ran via the Python API",
+    DUCKDB_CLI is None, reason="no duckdb CLI installed; the examples' SQL ran via the Python API"
 )
 def test_duckdb_cli_examples_binary(release):
     for argv in _cli_calls(release):
-        res = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        res = subprocess.run([DUCKDB_CLI, *argv[1:]], capture_output=True, text=True, timeout=60)
         assert res.returncode == 0, res.stderr
         assert res.stdout.strip()
 
