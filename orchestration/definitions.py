@@ -57,27 +57,31 @@ restricted_refresh = define_asset_job(
     "aggregates, rebuild what depends on them and publish.",
 )
 
-# The platform without automation (tests add their own automation to it).
-core_defs = Definitions(
-    assets=[
-        raw_assets,
-        custom_areas,
-        restricted_ingest,
-        restricted_export,
-        cleared_release,
-        dbt_assets_def,
-        release,
-    ],
-    jobs=[full_refresh, restricted_refresh],
-    resources={"dbt": dbt_resource()},
-    executor=executor,
-)
+
+def core_definitions() -> Definitions:
+    """The platform without automation (tests add their own automation to it). A function, not a module-level
+    object: a code location may hold only one Definitions at module scope."""
+    return Definitions(
+        assets=[
+            raw_assets,
+            custom_areas,
+            restricted_ingest,
+            restricted_export,
+            cleared_release,
+            dbt_assets_def,
+            release,
+        ],
+        jobs=[full_refresh, restricted_refresh],
+        resources={"dbt": dbt_resource()},
+        executor=executor,
+    )
+
 
 # Schedules from each feed's cadence, change and landing-zone sensors, freshness checks, failure notifications.
 AUTOMATION = build_automation(REGISTRY, raw_assets, restricted_job=restricted_refresh)
 
 defs = Definitions.merge(
-    core_defs,
+    core_definitions(),
     Definitions(
         asset_checks=AUTOMATION["asset_checks"],
         jobs=AUTOMATION["jobs"],

@@ -46,7 +46,7 @@ def make_defs(platform, registry: Registry, **kw):
 
     auto = build_automation(registry, platform.raw_assets, **kw)
     defs = Definitions.merge(
-        platform.core_defs,
+        platform.core_definitions(),
         Definitions(
             jobs=auto["jobs"],
             schedules=auto["schedules"],

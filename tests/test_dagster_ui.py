@@ -46,7 +46,7 @@ def chromium(tmp_path: Path, *args: str, url: str) -> subprocess.CompletedProces
             "--disable-dev-shm-usage",
             f"--user-data-dir={tmp_path / 'chromium-profile'}",
             "--window-size=1600,1000",
-            "--virtual-time-budget=15000",
+            "--virtual-time-budget=30000",
             *args,
             url,
         ],
@@ -81,7 +81,7 @@ def dagster_dev(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + 240
         while True:
             try:
                 with urllib.request.urlopen(base + "/server_info", timeout=2) as r:
@@ -95,6 +95,29 @@ def dagster_dev(tmp_path):
                     "dagster dev did not start:\n" + (tmp_path / "dagster-dev.log").read_text()[-3000:]
                 )
             time.sleep(0.5)
+        # /server_info answers before the code location has loaded: wait until the workspace reports it loaded
+        query = (
+            b'{"query": "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus '
+            b'locationOrLoadError { __typename ... on PythonError { message } } } } } }"}'
+        )
+        while True:
+            try:
+                req = urllib.request.Request(
+                    base + "/graphql", data=query, headers={"Content-Type": "application/json"}
+                )
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    body = r.read().decode()
+                if "PythonError" in body:  # loaded, but the code location failed to import
+                    pytest.fail(f"the code location failed to load: {body[:3000]}")
+                if "RepositoryLocation" in body:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail(
+                    "code location did not load:\n" + (tmp_path / "dagster-dev.log").read_text()[-3000:]
+                )
+            time.sleep(1)
         yield base
     finally:
         for sig, wait in ((signal.SIGINT, 20), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):

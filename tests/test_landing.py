@@ -142,7 +142,7 @@ def test_landing_sensor_lands_open_drops_routes_restricted_and_notifies_rejectio
 
     auto = build_automation(reg, d.raw_assets, restricted_job=restricted_job, landing_settle_s=0)
     defs = Definitions.merge(
-        d.core_defs,
+        d.core_definitions(),
         Definitions(
             jobs=[*auto["jobs"], restricted_job],
             sensors=auto["sensors"],

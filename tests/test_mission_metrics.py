@@ -78,6 +78,9 @@ def _dbt_build(env: dict, tmp: Path, select: list[str]) -> None:
         str(tmp / "target"),
         "--log-path",
         str(tmp / "logs"),
+        # only tests whose every parent is built here (not, say, indicators' tests that also read a seed)
+        "--indirect-selection",
+        "cautious",
         "--select",
         *select,
     ]
