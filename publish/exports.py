@@ -165,7 +165,7 @@ def _feeds(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, dict]:
     """feed_id -> title, url, licence, publisher, sha256, retrieved_at (current version) for notes and links."""
     feeds: dict[str, dict] = {}
     if REGISTRY_FEEDS_SEED.exists():
-        for row in duckdb.sql(
+        for row in con.execute(  # the caller's connection, never DuckDB's process-wide default one
             f"select * from read_csv('{REGISTRY_FEEDS_SEED}', all_varchar=true)"
         ).fetchall():
             feed_id, title, family, publisher, licence, url = row[:6]

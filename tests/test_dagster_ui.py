@@ -110,6 +110,13 @@ def dagster_dev(tmp_path):
                 if "PythonError" in body:  # loaded, but the code location failed to import
                     pytest.fail(f"the code location failed to load: {body[:3000]}")
                 if "RepositoryLocation" in body:
+                    # mark the first-visit "Join the community" dialog as seen, so it does not cover the screenshot
+                    seen = urllib.request.Request(
+                        base + "/graphql",
+                        data=b'{"query": "mutation { setNuxSeen }"}',
+                        headers={"Content-Type": "application/json"},
+                    )
+                    urllib.request.urlopen(seen, timeout=5).close()
                     break
             except OSError:
                 pass

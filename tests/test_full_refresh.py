@@ -127,9 +127,10 @@ def test_indicators_has_rows_from_every_ess_feed_and_traces_to_the_file(refreshe
     assert len(sheffield) == 1 and sheffield[0][:3] == ("ok", 61.4, 59.2)
     assert str(sheffield[0][3]) == "2019-12-31"  # P3Y from 2017-01-01
     # Parquet export carries the same rows.
-    pq_rows = duckdb.execute(
-        f"select count(*) from read_parquet('{release_dirs(data)[0] / 'parquet' / 'indicators.parquet'}')"
-    ).fetchone()[0]
+    with duckdb.connect() as con:
+        pq_rows = con.execute(
+            f"select count(*) from read_parquet('{release_dirs(data)[0] / 'parquet' / 'indicators.parquet'}')"
+        ).fetchall()[0][0]
     assert pq_rows == sum(per_feed.values())
 
 

@@ -43,7 +43,8 @@ def test_two_processes_ingest_at_once_without_locks(mirror, data_dir):
         info = FeedStore(settings.feed_dir(fid), fid).current_info()
         assert info is not None and info.rows > 0, fid
     # The landed versions are plain Parquet: any number of readers can open them at once.
-    n = duckdb.execute(
-        f"select count(*) from read_parquet('{data_dir}/raw/*/current.parquet', union_by_name=true)"
-    )
-    assert n.fetchone()[0] > 100_000
+    with duckdb.connect() as con:
+        n = con.execute(
+            f"select count(*) from read_parquet('{data_dir}/raw/*/current.parquet', union_by_name=true)"
+        ).fetchall()[0][0]
+    assert n > 100_000
