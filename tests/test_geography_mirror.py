@@ -25,25 +25,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import ESS_HEADER, dbt_build
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DBT_DIR = PROJECT_ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "geography"
-ESS_HEADER = [
-    "areacd",
-    "areanm",
-    "geography",
-    "indicator",
-    "period",
-    "observation",
-    "measure",
-    "unit",
-    "lci_95",
-    "uci_95",
-    "status",
-    "notes",
-]
 SELECT = ["+indicators_harmonised", "+geography", "+custom_area_indicators", "path:tests/geography"]
 
 pytestmark = pytest.mark.mirror
@@ -80,24 +65,7 @@ def _ingest_and_build(env: dict, tmp: Path) -> None:
         "[ingest_feed(f) for f in load_registry().feeds if f.family in ('ess', 'reference')]",
     )
     _run_python(env, "from ingest.custom_areas import land_custom_areas; land_custom_areas()")
-    (Path(env["LEVELUP_DATA_DIR"]) / "warehouse").mkdir(parents=True, exist_ok=True)
-    cmd = [
-        str(DBT),
-        "build",
-        "--profiles-dir",
-        ".",
-        "--target-path",
-        str(tmp / "target"),
-        "--log-path",
-        str(tmp / "logs"),
-        # only tests whose parents are all built here (other marts' checks belong to their own tests)
-        "--indirect-selection",
-        "cautious",
-        "--select",
-        *SELECT,
-    ]
-    res = subprocess.run(cmd, cwd=DBT_DIR, env=env, capture_output=True, text=True)
-    assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-2000:]
+    dbt_build(env, tmp, SELECT)
 
 
 class Warehouse:

@@ -16,25 +16,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import ESS_HEADER, dbt_build
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DBT_DIR = PROJECT_ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
-
-ESS_HEADER = [
-    "areacd",
-    "areanm",
-    "geography",
-    "indicator",
-    "period",
-    "observation",
-    "measure",
-    "unit",
-    "lci_95",
-    "uci_95",
-    "status",
-    "notes",
-]
 
 
 def _write_ess(mirror: Path, feed: str, rows: list[dict]) -> None:
@@ -68,24 +52,7 @@ def _ingest(env: dict, feed_ids: list[str] | None) -> None:
 
 
 def _dbt_build(env: dict, tmp: Path, select: list[str]) -> None:
-    (Path(env["LEVELUP_DATA_DIR"]) / "warehouse").mkdir(parents=True, exist_ok=True)
-    cmd = [
-        str(DBT),
-        "build",
-        "--profiles-dir",
-        ".",
-        "--target-path",
-        str(tmp / "target"),
-        "--log-path",
-        str(tmp / "logs"),
-        # only tests whose every parent is built here (not, say, indicators' tests that also read a seed)
-        "--indirect-selection",
-        "cautious",
-        "--select",
-        *select,
-    ]
-    res = subprocess.run(cmd, cwd=DBT_DIR, env=env, capture_output=True, text=True)
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    dbt_build(env, tmp, select)
 
 
 def _query(data_dir: Path, sql: str) -> list[tuple]:
