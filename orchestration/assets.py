@@ -6,7 +6,9 @@ Belongs here: asset definitions and what each reports (metadata, asset checks). 
 Failure semantics (so that one bad feed never stops the others):
 - a feed whose new version breaks its contract keeps serving its previous version: the asset records that
   (metadata `ingest_status=failed`) and its `contract` check fails with the message; the warehouse builds
-  on the previous version and the manifest marks the feed stale. A feed with no good version at all fails.
+  on the previous version and the manifest marks the feed stale. An indicator feed with no good version at
+  all stages as empty (the marts that need it fail their completeness tests and are withheld; the others
+  publish); a reference feed with no good version at all fails the step (nothing can be built without it).
 - dbt runs `seed`, `run`, then `test`; test failures are asset checks that do not block in Dagster: the
   publish gate reads them and holds back only the marts downstream of the failing node.
 """
@@ -108,9 +110,12 @@ def ingest_assets(registry: Registry) -> AssetsDefinition:
                     severity=AssetCheckSeverity.ERROR,
                     metadata={"message": MetadataValue.md(f"```\n{res.message}\n```")},
                 )
-                if res.status == "failed" and serving is None:
+                if res.status == "failed" and serving is None and feed.family != "ess":
+                    # reference data with no version at all: the warehouse cannot be built without it
                     no_version.append(feed.id)
                     continue
+                # An indicator feed with no version yet stages as empty: marts that need it fail their
+                # completeness tests and are held back; the others publish (see stage_ess_feed).
                 yield MaterializeResult(
                     asset_key=raw_key(feed),
                     metadata={
@@ -126,7 +131,7 @@ def ingest_assets(registry: Registry) -> AssetsDefinition:
                 )
         if no_version:
             raise IngestFailed(
-                f"feeds with no usable version (first ingest failed): {no_version}; see the "
+                f"reference feeds with no usable version (first ingest failed): {no_version}; see the "
                 "contract checks for the messages. The warehouse is not rebuilt this run."
             )
 
