@@ -58,7 +58,7 @@ EVENT = {
     "kind": "run_failure",
     "feeds": ["healthy-life-expectancy"],
     "failed_checks": [{"asset": "raw/healthy-life-expectancy", "check": "contract", "severity": "ERROR"}],
-    "quality_report": "/data/releases/20260101T000000000Z/quality_report.html",
+    "quality_report": "data/releases/20260101T000000000Z/quality_report.html",
     "message": "feed healthy-life-expectancy broke its contract",
 }
 
