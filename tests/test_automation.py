@@ -31,6 +31,7 @@ pytestmark = pytest.mark.mirror
 
 GIGABIT = "gigabit-capable-broadband"  # quarterly
 HOMICIDE = "homicide-offences"  # annual
+REFERENCE = "ons-pfa19-names"
 
 
 @pytest.fixture(scope="module")
@@ -213,11 +214,17 @@ def test_freshness_check_flags_a_feed_older_than_its_cadence(platform, two_feeds
 
 
 def test_failure_sensors_notify_with_the_feed_check_and_quality_report(
-    platform, two_feeds, tmp_path, monkeypatch
+    platform, two_feeds, mirror, tmp_path, monkeypatch
 ):
     from test_notify import WebhookServer
 
     reg, own_mirror = two_feeds
+    # A reference feed too: a reference feed whose first version fails stops the run (geography cannot be
+    # built without it), whereas an indicator feed would only be staged empty.
+    ref = load_registry().get(REFERENCE)
+    reg = Registry(version=1, feeds=[*reg.feeds, ref])
+    (own_mirror / ref.mirror_path).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(mirror / ref.mirror_path, own_mirror / ref.mirror_path)
     settings = get_settings()
     # A current release, so notifications can point at its quality report.
     rel = settings.releases_dir / "20260101T000000000Z"
@@ -233,11 +240,11 @@ def test_failure_sensors_notify_with_the_feed_check_and_quality_report(
         job = defs.resolve_job_def("refresh_feeds")
         gigabit = own_mirror / reg.get(GIGABIT).mirror_path
         with instance_for_test() as instance:
-            # 1. A feed whose first version is an HTML error page: the ingest step fails, the run fails.
-            gigabit_bytes = gigabit.read_bytes()
-            gigabit.write_bytes(b"<!DOCTYPE html><html>502 Bad Gateway</html>")
+            # 1. A reference feed whose first version is an HTML error page: the ingest step fails, the run fails.
+            reference = own_mirror / ref.mirror_path
+            reference.write_bytes(b"<!DOCTYPE html><html>502 Bad Gateway</html>")
             failed = job.execute_in_process(
-                instance=instance, asset_selection=[AssetKey(["raw", GIGABIT])], raise_on_error=False
+                instance=instance, asset_selection=[AssetKey(["raw", REFERENCE])], raise_on_error=False
             )
             assert not failed.success
             failure_event = next(e for e in failed.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
@@ -249,8 +256,8 @@ def test_failure_sensors_notify_with_the_feed_check_and_quality_report(
             ).for_run_failure()
             defs.get_sensor_def("notify_on_run_failure")(ctx)
 
-            # 2. It lands once, then breaks: the run succeeds on the previous version, the contract check fails.
-            gigabit.write_bytes(gigabit_bytes)
+            # 2. An indicator feed lands once, then breaks: the run succeeds on the previous version, the
+            # contract check fails.
             assert job.execute_in_process(
                 instance=instance, asset_selection=[AssetKey(["raw", GIGABIT])]
             ).success
@@ -270,10 +277,10 @@ def test_failure_sensors_notify_with_the_feed_check_and_quality_report(
     assert len(hook.received) == 2
     run_failure, check_failure = hook.received
     report = str(rel / "quality_report.html")
-    assert run_failure["kind"] == "run_failure" and run_failure["feeds"] == [GIGABIT]
+    assert run_failure["kind"] == "run_failure" and run_failure["feeds"] == [REFERENCE]
     assert run_failure["failed_steps"][0]["step"] == "ingest_feeds"
     assert any(
-        c["check"] == "contract" and c["asset"] == f"raw/{GIGABIT}" for c in run_failure["failed_checks"]
+        c["check"] == "contract" and c["asset"] == f"raw/{REFERENCE}" for c in run_failure["failed_checks"]
     )
     assert "HTML page" in run_failure["failed_checks"][0]["message"]
     assert run_failure["quality_report"] == report
