@@ -78,20 +78,25 @@ def check_body(feed: FeedSpec, body: bytes, where: str, content_type: str | None
         )
 
 
-def read_mirror(feed: FeedSpec, mirror: Path) -> Fetched:
-    path = mirror / (feed.mirror_path or "")
-    if not feed.mirror_path or not path.is_file():
-        raise FetchError(f"feed {feed.id!r}: mirror file {path} not found (mirror_path={feed.mirror_path!r})")
-    body = path.read_bytes()
-    check_body(feed, body, f"mirror file {path}")
+def read_file(feed: FeedSpec, path: Path, via: str) -> Fetched:
+    """A local file (a mirror copy or a landing-zone drop) as a fetched body, with the same sanity checks."""
+    body = Path(path).read_bytes()
+    check_body(feed, body, f"{via} file {path}")
     return Fetched(
         feed_id=feed.id,
         url=feed.url or "",
         location=str(path),
-        via="mirror",
+        via=via,
         retrieved_at=datetime.now(UTC),
         body=body,
     )
+
+
+def read_mirror(feed: FeedSpec, mirror: Path) -> Fetched:
+    path = mirror / (feed.mirror_path or "")
+    if not feed.mirror_path or not path.is_file():
+        raise FetchError(f"feed {feed.id!r}: mirror file {path} not found (mirror_path={feed.mirror_path!r})")
+    return read_file(feed, path, "mirror")
 
 
 def _session() -> requests.Session:

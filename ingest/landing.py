@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingest.fetch import Fetched, check_body
+from ingest.fetch import read_file
 from ingest.land import FeedStore
 from ingest.pipeline import IngestResult, ingest_feed
 from ingest.registry import FeedSpec, Registry
@@ -132,20 +132,6 @@ def _move(path: Path, dest_dir: Path) -> Path:
     return target
 
 
-def read_landing_file(feed: FeedSpec, path: Path) -> Fetched:
-    """A dropped file as a fetched body: the same sanity checks as a download (empty, HTML page)."""
-    body = Path(path).read_bytes()
-    check_body(feed, body, f"landing file {path}")
-    return Fetched(
-        feed_id=feed.id,
-        url=feed.url or "",
-        location=str(path),
-        via="landing",
-        retrieved_at=datetime.now(UTC),
-        body=body,
-    )
-
-
 def ingest_landing_file(
     feed: FeedSpec, path: Path, settings: Settings | None = None, *, move: bool = True
 ) -> LandingOutcome:
@@ -161,7 +147,9 @@ def ingest_landing_file(
         )
     settings = settings or get_settings()
     path = Path(path)
-    result = ingest_feed(feed, settings, raise_on_failure=False, source=lambda: read_landing_file(feed, path))
+    result = ingest_feed(
+        feed, settings, raise_on_failure=False, source=lambda: read_file(feed, path, "landing")
+    )
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     if not move:
         return LandingOutcome(result, None)

@@ -35,3 +35,18 @@ def dbt_build(env: dict, tmp: Path, select: list[str]) -> subprocess.CompletedPr
     res = subprocess.run(cmd, cwd=DBT_DIR, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-2000:]
     return res
+
+
+def overlay_mirror(real: Path, dest: Path, broken: dict[str, bytes]) -> Path:
+    """A mirror laid out like the real one (symlinks), with the files named in `broken` replaced by those bytes."""
+    for family in ("ess", "reference"):
+        for src in (real / family).rglob("*"):
+            if src.is_file():
+                rel = src.relative_to(real)
+                target = dest / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if str(rel) in broken:
+                    target.write_bytes(broken[str(rel)])
+                else:
+                    target.symlink_to(src)
+    return dest

@@ -11,22 +11,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import overlay_mirror
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
 BROKEN = "ess/healthy-life-expectancy/healthy-life-expectancy.csv"
 
 
 def test_first_refresh_with_a_broken_feed_publishes_what_it_can(mirror, tmp_path):
-    overlay = tmp_path / "mirror"
-    for family in ("ess", "reference"):
-        for src in (mirror / family).rglob("*"):
-            if src.is_file():
-                dest = overlay / src.relative_to(mirror)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                if str(src.relative_to(mirror)) == BROKEN:
-                    dest.write_text("<!DOCTYPE html><html><body>502 Bad Gateway</body></html>")
-                else:
-                    dest.symlink_to(src)
+    overlay = overlay_mirror(
+        mirror, tmp_path / "mirror", {BROKEN: b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>"}
+    )
     data = tmp_path / "data"
     env = {**os.environ, "LEVELUP_DATA_DIR": str(data), "LEVELUP_MIRROR": str(overlay)}
     env.pop("DAGSTER_HOME", None)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import overlay_mirror
 
 from ingest.registry import load_registry
 
@@ -25,21 +26,6 @@ def levelup(data_dir: Path, mirror: Path, *args: str) -> subprocess.CompletedPro
     env = {**os.environ, "LEVELUP_DATA_DIR": str(data_dir), "LEVELUP_MIRROR": str(mirror)}
     env.pop("DAGSTER_HOME", None)
     return subprocess.run([str(LEVELUP), *args], env=env, capture_output=True, text=True, timeout=900)
-
-
-def overlay_mirror(real: Path, dest: Path, broken: dict[str, bytes]) -> Path:
-    """A mirror laid out like the real one (symlinks), with some files replaced by broken bytes."""
-    for family in ("ess", "reference"):
-        for src in (real / family).rglob("*"):
-            if src.is_file():
-                rel = src.relative_to(real)
-                target = dest / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if str(rel) in broken:
-                    target.write_bytes(broken[str(rel)])
-                else:
-                    target.symlink_to(src)
-    return dest
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@
   Dagster keep the lineage.
 #}
 {% set src = source('restricted_exports', 'm8_wellbeing_shares') %}
-{% set path = env_var('LEVELUP_DATA_DIR') ~ '/restricted/export/open/m8_wellbeing_shares.parquet' %}
+{% set path = [env_var('LEVELUP_DATA_DIR'), 'restricted', 'export', 'open', 'm8_wellbeing_shares.parquet'] | join('/') %}
 {% set has_export = false %}
 {% if execute %}
     {% set has_export = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] > 0 %}
