@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from ingest.registry import ColumnSpec, FeedSpec
+from core.registry import ColumnSpec, FeedSpec
 
 PANDAS_TYPES = {"str": str, "float": float, "int": "Int64", "date": "datetime64[ns]"}
 SAMPLE = 5

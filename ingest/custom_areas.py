@@ -41,7 +41,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from ingest.settings import Settings, get_settings
+from core.fsio import finish_atomic
+from core.settings import Settings, get_settings
 
 FEED_ID = "custom-areas"
 LAD_PATTERN = re.compile(r"^[EWSN]\d{8}$")
@@ -184,17 +185,14 @@ def land_custom_areas(settings: Settings | None = None) -> dict:
     in which case the previously landed file stays in place.
     """
     settings = settings or get_settings()
-    folder = settings.data_dir / "custom_areas"
-    rows = read_custom_areas(folder)
+    rows = read_custom_areas(settings.custom_areas_dir)
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     out_dir = settings.raw_dir / FEED_ID
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "current.parquet"
     tmp = out_dir / f".current.parquet.tmp-{os.getpid()}"
     pq.write_table(table, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)  # replaces a file or a symlink atomically; readers see the old or the new file
+    finish_atomic(tmp, target)  # replaces a file or a symlink atomically; readers see the old or the new file
     return {
         "status": "landed",
         "files": sorted({r["source_file"] for r in rows}),

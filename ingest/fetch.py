@@ -9,7 +9,6 @@ Parsing and contract checks live in `ingest.parse` and `ingest.contract`.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +21,13 @@ from tenacity import (
     wait_exponential,
 )
 
-from ingest.registry import FeedSpec
+from core.fsio import PathEscapeError, confine
+from core.registry import FeedSpec
+from core.settings import get_settings
 
 USER_AGENT = (
     "levelup-data-platform/0.1 (+https://www.gov.uk/government/publications/levelling-up-the-united-kingdom)"
 )
-CONNECT_TIMEOUT_S = float(os.environ.get("LEVELUP_HTTP_CONNECT_TIMEOUT", "10"))
-READ_TIMEOUT_S = float(os.environ.get("LEVELUP_HTTP_READ_TIMEOUT", "60"))
 
 
 class FetchError(RuntimeError):
@@ -92,8 +91,17 @@ def read_file(feed: FeedSpec, path: Path, via: str) -> Fetched:
     )
 
 
+def mirror_file(feed: FeedSpec, mirror: Path, relative: str | None = None) -> Path:
+    """The feed's file in the mirror; its registry path must stay inside the mirror (no absolute path, no `..`)."""
+    relative = relative if relative is not None else feed.mirror_path
+    try:
+        return confine(mirror, relative or "", f"feed {feed.id!r}: mirror_path")
+    except PathEscapeError as exc:
+        raise FetchError(str(exc)) from None
+
+
 def read_mirror(feed: FeedSpec, mirror: Path) -> Fetched:
-    path = mirror / (feed.mirror_path or "")
+    path = mirror_file(feed, mirror)
     if not feed.mirror_path or not path.is_file():
         raise FetchError(f"feed {feed.id!r}: mirror file {path} not found (mirror_path={feed.mirror_path!r})")
     return read_file(feed, path, "mirror")
@@ -117,7 +125,9 @@ def fetch_http(
     """GET the feed's URL with conditional headers, retrying transient failures with exponential backoff."""
     if not feed.url:
         raise FetchError(f"feed {feed.id!r} has no url")
-    backoff = float(os.environ.get("LEVELUP_HTTP_BACKOFF", "1.0")) if backoff_s is None else backoff_s
+    settings = get_settings()
+    backoff = settings.http_backoff if backoff_s is None else backoff_s
+    timeouts = (settings.http_connect_timeout, settings.http_read_timeout)
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -130,7 +140,7 @@ def fetch_http(
         nonlocal attempts
         attempts += 1
         try:
-            resp = sess.get(feed.url, headers=headers, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+            resp = sess.get(feed.url, headers=headers, timeout=timeouts)
         except requests.exceptions.ChunkedEncodingError as exc:
             raise requests.exceptions.ConnectionError(f"truncated or broken body: {exc}") from exc
         if resp.status_code == 304:

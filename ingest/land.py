@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest.crashpoint import crashpoint
+from core.crashpoint import crashpoint
+from core.fsio import append_jsonl, atomic_write_bytes, finish_atomic, read_jsonl, swap_symlink
 
 
 @dataclass(frozen=True)
@@ -37,24 +37,6 @@ class VersionInfo:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 class FeedStore:
@@ -100,46 +82,21 @@ class FeedStore:
             )
             tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
             pq.write_table(table, tmp, compression="zstd")
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
+            finish_atomic(tmp, target)
         crashpoint("ingest")  # version written, sidecar and pointer not yet
         info = VersionInfo(**{**asdict(info), "raw_file": str(target)})
-        _atomic_write_bytes(target.with_suffix(".json"), info.to_json().encode())
-        self._point_current(target)
+        atomic_write_bytes(target.with_suffix(".json"), info.to_json().encode())
+        swap_symlink(self.current, os.path.relpath(target, self.dir))
         return target
-
-    def _point_current(self, target: Path) -> None:
-        tmp = self.dir / f".current.parquet.tmp-{os.getpid()}"
-        if tmp.is_symlink() or tmp.exists():
-            tmp.unlink()
-        tmp.symlink_to(os.path.relpath(target, self.dir))
-        os.replace(tmp, self.current)
-        _fsync_dir(self.dir)
 
     def save_http_state(self, etag: str | None, last_modified: str | None) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write_bytes(
+        atomic_write_bytes(
             self.http_state_file, json.dumps({"etag": etag, "last_modified": last_modified}).encode()
         )
 
     def append_log(self, entry: dict) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        line = (
-            json.dumps(entry, default=lambda o: o.isoformat() if isinstance(o, datetime) else str(o)) + "\n"
-        )
-        with open(self.log, "a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        append_jsonl(self.log, entry)
 
     def read_log(self) -> list[dict]:
-        if not self.log.exists():
-            return []
-        out = []
-        for line in self.log.read_text(encoding="utf-8").splitlines():
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line torn by a crash mid-write is skipped, the rest of the log stays readable
-        return out
+        return read_jsonl(self.log)

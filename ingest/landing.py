@@ -1,4 +1,4 @@
-"""How data arrives other than from a public URL, and whether it arrives often enough.
+"""How data arrives other than from a public URL: the landing zone.
 
 Belongs here:
 - the landing zone (`<data dir>/landing/`): manual deliveries are dropped either into `landing/<feed_id>/`
@@ -7,9 +7,7 @@ Belongs here:
   `ingest_landing_file` takes one through the same parse → contract → land path as `ingest_feed` and then
   moves it to `landing/_processed/<feed_id>/` (landed or unchanged) or `landing/_rejected/<feed_id>/` with a
   `<name>.reason.txt` naming the feed, the file and what broke. Restricted feeds are NOT landed here: their
-  drops are only routed (see `orchestration.automation`) to the restricted ingest.
-- feed freshness: `feed_freshness` compares the age of a feed's current version with its registry cadence,
-  for the Dagster freshness checks and the release manifest.
+  drops are only routed (see `orchestration.sensors`) to the restricted ingest.
 """
 
 from __future__ import annotations
@@ -19,30 +17,17 @@ import hashlib
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
+from core.registry import FeedSpec, Registry
+from core.settings import Settings, get_settings
 from ingest.fetch import read_file
-from ingest.land import FeedStore
 from ingest.pipeline import IngestResult, ingest_feed
-from ingest.registry import FeedSpec, Registry
-from ingest.settings import Settings, get_settings
 
 PROCESSED = "_processed"
 REJECTED = "_rejected"
 TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".filepart", ".reason.txt")
-
-# How old a feed's current version may be before the feed is flagged stale: the cadence plus a grace period
-# for publication slippage. `adhoc` feeds are never flagged.
-MAX_AGE: dict[str, timedelta | None] = {
-    "daily": timedelta(days=2),
-    "weekly": timedelta(days=9),
-    "monthly": timedelta(days=38),
-    "quarterly": timedelta(days=100),
-    "annual": timedelta(days=400),
-    "adhoc": None,
-}
-
 
 # ---------------------------------------------------------------------------------------------------
 # Landing zone
@@ -163,51 +148,3 @@ def ingest_landing_file(
         )
         return LandingOutcome(result, moved, reason)
     return LandingOutcome(result, _move(path, settings.landing_dir / PROCESSED / feed.id))
-
-
-# ---------------------------------------------------------------------------------------------------
-# Freshness
-
-
-def feed_freshness(feed: FeedSpec, settings: Settings | None = None, now: datetime | None = None) -> dict:
-    """Is the feed's current version younger than its cadence allows? For checks and the manifest.
-
-    `version_age_days` counts from the retrieval of the version the warehouse reads (a re-fetch of identical
-    bytes does not make it younger: an unchanged source is what "stale" means). `last_checked_at` is the last
-    ingest attempt that reached the source (landed or unchanged).
-    """
-    settings = settings or get_settings()
-    now = now or datetime.now(UTC)
-    store = FeedStore(settings.feed_dir(feed.id), feed.id)
-    cur = store.current_info()
-    attempts = store.read_log()
-    checked = [a for a in attempts if a.get("status") in ("landed", "unchanged")]
-    last = attempts[-1] if attempts else {}
-    max_age = MAX_AGE.get(feed.cadence)
-    out = {
-        "cadence": feed.cadence,
-        "max_age_days": max_age.days if max_age else None,
-        "retrieved_at": cur.retrieved_at if cur else None,
-        "version_age_days": None,
-        "last_checked_at": checked[-1].get("finished_at") if checked else None,
-        "last_ingest_status": last.get("status", "never_ingested"),
-        "is_overdue": False,
-        "reason": None,
-    }
-    if cur is None:
-        out.update(is_overdue=True, reason="no version has ever landed")
-        return out
-    retrieved = datetime.fromisoformat(cur.retrieved_at)
-    if retrieved.tzinfo is None:
-        retrieved = retrieved.replace(tzinfo=UTC)
-    age = now - retrieved
-    out["version_age_days"] = round(age.total_seconds() / 86400, 2)
-    if max_age is not None and age > max_age:
-        out.update(
-            is_overdue=True,
-            reason=(
-                f"current version retrieved {cur.retrieved_at} is {age.days} days old; a {feed.cadence} feed "
-                f"should have a new version within {max_age.days} days"
-            ),
-        )
-    return out

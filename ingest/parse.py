@@ -13,7 +13,7 @@ import json
 
 import pandas as pd
 
-from ingest.registry import FeedSpec
+from core.registry import FeedSpec
 
 
 class ParseError(ValueError):

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from core.registry import FeedSpec
+from core.settings import Settings, get_settings
 from ingest.contract import ContractError, validate
 from ingest.fetch import Fetched, FetchError, fetch
 from ingest.land import FeedStore, VersionInfo
 from ingest.parse import ParseError, parse
-from ingest.registry import FeedSpec
-from ingest.settings import Settings, get_settings
 
 
 class IngestFailed(RuntimeError):

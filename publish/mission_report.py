@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
-CATALOGUE = PROJECT_ROOT / "dbt_project" / "seeds" / "mission_metric_catalogue.csv"
+CATALOGUE = PROJECT_ROOT / "dbt_project" / "seeds" / "reference" / "mission_metric_catalogue.csv"
 
 # The Statement of Levelling Up Missions (25 January 2024), paraphrased as in MISSIONS.md.
 MISSION_AIMS = {

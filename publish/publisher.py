@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.crashpoint import crashpoint
+from core.checks import CheckResult
+from core.crashpoint import crashpoint
+from core.registry import Registry, load_registry
+from core.settings import Settings, get_settings
+from ingest.freshness import feed_freshness
 from ingest.land import FeedStore
-from ingest.landing import feed_freshness
-from ingest.registry import Registry, load_registry
-from ingest.settings import Settings, get_settings
 from publish import release as rel
 from publish.exports import write_exports
 from publish.report import write_quality_report
 from quality.expectations import validate_release
-from quality.gate import CheckResult, MartVerdict, dbt_verdicts
-from quality.scanner import scan_release
+from quality.gate import MartVerdict, dbt_verdicts
+from restricted.scanner import scan_release
 
 log = logging.getLogger(__name__)
 KEEP_RELEASES = 5

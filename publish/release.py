@@ -17,20 +17,19 @@ Layout:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from ingest.crashpoint import crashpoint
-from ingest.settings import PROJECT_ROOT, Settings
+from core import releases
+from core.crashpoint import crashpoint
+from core.releases import new_release_id, read_manifest  # noqa: F401  (re-exported for publish callers)
+from core.settings import PROJECT_ROOT, Settings
 
 STORAGE_VERSION = "v1.5.0"
-BUILDING_PREFIX = ".building-"
 
 
 class PublishError(RuntimeError):
@@ -59,11 +58,6 @@ class MartPlan:
         return self.status in ("carried_over", "withheld")
 
 
-def new_release_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
-    return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
-
-
 def code_version() -> str:
     """The git commit the platform runs from (with -dirty when the work tree has changes), else the package version."""
     try:
@@ -89,24 +83,11 @@ def code_version() -> str:
 
 
 def current_release_dir(settings: Settings) -> Path | None:
-    cur = settings.current_release
-    if cur.is_symlink() and cur.resolve().is_dir():
-        return cur.resolve()
-    return None
+    return releases.current_dir(settings.releases_dir)
 
 
 def list_releases(settings: Settings) -> list[Path]:
-    if not settings.releases_dir.exists():
-        return []
-    return sorted(
-        p
-        for p in settings.releases_dir.iterdir()
-        if p.is_dir() and not p.is_symlink() and not p.name.startswith(".") and (p / "manifest.json").exists()
-    )
-
-
-def read_manifest(release_dir: Path) -> dict:
-    return json.loads((release_dir / "manifest.json").read_text())
+    return releases.list_release_dirs(settings.releases_dir)
 
 
 def warehouse_marts(warehouse: Path) -> list[str]:
@@ -117,38 +98,15 @@ def warehouse_marts(warehouse: Path) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _fsync_tree(root: Path) -> None:
-    for p in sorted(root.rglob("*"), reverse=True):
-        fd = os.open(p, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def clean_incomplete(settings: Settings) -> list[Path]:
     """Remove leftovers of a crashed publish (building dirs, temp symlinks). Safe: none is ever read."""
-    removed = []
-    if settings.releases_dir.exists():
-        for p in settings.releases_dir.iterdir():
-            if p.name.startswith(BUILDING_PREFIX) and p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-                removed.append(p)
-            elif p.name.startswith(".current.tmp") and (p.is_symlink() or p.exists()):
-                p.unlink()
-                removed.append(p)
-    return removed
+    return releases.clean_incomplete(settings.releases_dir)
 
 
 def stage_release(settings: Settings, plans: list[MartPlan], release_id: str) -> Path:
     """Build marts.duckdb and parquet/ for a new release in a hidden building directory."""
     settings.releases_dir.mkdir(parents=True, exist_ok=True)
-    build = settings.releases_dir / f"{BUILDING_PREFIX}{release_id}"
+    build = releases.building_dir(settings.releases_dir, release_id)
     if build.exists():
         shutil.rmtree(build)
     (build / "parquet").mkdir(parents=True)
@@ -203,35 +161,16 @@ def write_manifest(build: Path, manifest: dict) -> None:
 
 def promote(settings: Settings, build: Path, release_id: str) -> Path:
     """Make the staged release visible: fsync, rename to its final name, then swap `current` atomically."""
-    _fsync_tree(build)
-    final = settings.releases_dir / release_id
-    os.replace(build, final)
-    crashpoint("publish")  # release directory final, `current` not yet switched
-    point_current(settings, final)
-    return final
+    return releases.promote(settings.releases_dir, build, release_id, before_switch=lambda: crashpoint("publish"))
 
 
 def point_current(settings: Settings, release_dir: Path) -> None:
-    tmp = settings.releases_dir / f".current.tmp-{os.getpid()}"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(release_dir.name)
-    os.replace(tmp, settings.current_release)
-    fd = os.open(settings.releases_dir, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    releases.point_current(settings.releases_dir, release_dir)
 
 
 def prune(settings: Settings, keep: int) -> list[Path]:
     """Keep the newest `keep` releases (and always the current one); delete older ones."""
-    releases = list_releases(settings)
-    current = current_release_dir(settings)
-    doomed = [r for r in releases[:-keep] if keep > 0 and r != current] if len(releases) > keep else []
-    for r in doomed:
-        shutil.rmtree(r, ignore_errors=True)
-    return doomed
+    return releases.prune(settings.releases_dir, keep)
 
 
 def rollback(settings: Settings, release_id: str | None = None) -> Path:

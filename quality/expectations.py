@@ -8,17 +8,17 @@ SQLAlchemy/DuckDB path silently fails, see STACK-NOTES). Results come back as `q
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from quality.gate import CheckResult
+from core.checks import CheckResult
+from core.settings import get_settings
 
-ROW_TOLERANCE = float(os.environ.get("LEVELUP_ROW_TOLERANCE", "0.25"))  # ±25% vs previous release
-DRIFT_TOLERANCE = float(os.environ.get("LEVELUP_DRIFT_TOLERANCE", "0.5"))  # indicator mean may move ±50%
-COMPLETENESS_DROP = float(os.environ.get("LEVELUP_COMPLETENESS_DROP", "0.10"))  # share of rows with a value
+ROW_TOLERANCE = get_settings().row_tolerance  # ±25% vs previous release
+DRIFT_TOLERANCE = 0.5  # indicator mean may move ±50%
+COMPLETENESS_DROP = get_settings().completeness_drop  # share of rows with a value
 
 # Marts that are legitimately empty (no analyst has dropped a custom area yet).
 MAY_BE_EMPTY = {"custom_area_indicators"}

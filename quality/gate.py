@@ -14,29 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.checks import CheckResult
+
 FAILED_STATUSES = {"error", "fail", "runtime error", "skipped"}
-
-
-@dataclass
-class CheckResult:
-    name: str
-    level: str  # "dbt" | "great_expectations" | "pandera" | "scanner"
-    target: str  # mart or model the check is about
-    passed: bool
-    severity: str = "error"
-    message: str = ""
-    failing_samples: list[dict] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "level": self.level,
-            "target": self.target,
-            "passed": self.passed,
-            "severity": self.severity,
-            "message": self.message,
-            "failing_samples": self.failing_samples[:5],
-        }
 
 
 @dataclass

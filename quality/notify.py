@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import time
 from datetime import UTC, datetime
@@ -28,28 +27,21 @@ from typing import Any
 
 import requests
 
+from core.fsio import append_jsonl
+from core.settings import get_settings
+
 log = logging.getLogger(__name__)
 
 USER_AGENT = "levelup-data-platform/0.1 notify"
 
 
 def _targets() -> tuple[Path | None, str | None]:
-    log_path = os.environ.get("LEVELUP_NOTIFY_LOG") or None
-    webhook = os.environ.get("LEVELUP_NOTIFY_WEBHOOK") or None
-    return (Path(log_path) if log_path else None), webhook
+    settings = get_settings()
+    return settings.notify_log, settings.notify_webhook
 
 
 def notification_configured() -> bool:
     return any(_targets())
-
-
-def _append_line(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(payload, default=str, sort_keys=True) + "\n"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def _post(url: str, payload: dict, timeout: float, retries: int, backoff: float) -> dict:
@@ -91,8 +83,9 @@ def notify_failure(
     env_log, env_hook = _targets()
     log_path = Path(log_path) if log_path else env_log
     webhook = webhook or env_hook
-    timeout = float(timeout if timeout is not None else os.environ.get("LEVELUP_NOTIFY_TIMEOUT", "5"))
-    retries = int(retries if retries is not None else os.environ.get("LEVELUP_NOTIFY_RETRIES", "3"))
+    settings = get_settings()
+    timeout = float(timeout if timeout is not None else settings.notify_timeout)
+    retries = int(retries if retries is not None else settings.notify_retries)
     payload = {
         "platform": "levelup",
         "host": socket.gethostname(),
@@ -105,7 +98,7 @@ def notify_failure(
         return outcome
     if log_path is not None:
         try:
-            _append_line(log_path, payload)
+            append_jsonl(log_path, payload)
             outcome["log"] = {"ok": True, "path": str(log_path)}
         except OSError as exc:
             log.error("could not write notification log %s: %s", log_path, exc)

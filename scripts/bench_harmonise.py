@@ -95,7 +95,7 @@ def _dbt_args(data_dir: Path) -> list[str]:
 # ----------------------------------------------------------------------------- setup (parent process)
 def build_lookups(data_dir: Path) -> None:
     code = (
-        "from ingest.registry import load_registry; from ingest.pipeline import ingest_feed; "
+        "from core.registry import load_registry; from ingest.pipeline import ingest_feed; "
         "[ingest_feed(f) for f in load_registry().feeds if f.family == 'reference']"
     )
     subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=_env(data_dir), check=True)

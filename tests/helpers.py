@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ingest.scaffold import ESS_COLUMNS  # the ESS tidy file's columns, in the publisher's order
+from onboarding.scaffold import ESS_COLUMNS  # the ESS tidy file's columns, in the publisher's order
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = PROJECT_ROOT / "dbt_project"

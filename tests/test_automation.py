@@ -22,10 +22,10 @@ from dagster import (
     instance_for_test,
 )
 
+from core.registry import Registry, load_registry
+from core.settings import get_settings
 from ingest.land import FeedStore
 from ingest.pipeline import ingest_feed
-from ingest.registry import Registry, load_registry
-from ingest.settings import get_settings
 
 pytestmark = pytest.mark.mirror
 

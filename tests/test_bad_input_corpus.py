@@ -10,10 +10,10 @@ import io
 
 import pytest
 
+from core.registry import load_registry
+from core.settings import get_settings
 from ingest.land import FeedStore
 from ingest.pipeline import ingest_feed
-from ingest.registry import load_registry
-from ingest.settings import get_settings
 
 pytestmark = pytest.mark.mirror
 FEED = "gross-median-weekly-pay"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from core.registry import load_registry
+from core.settings import get_settings
 from ingest.land import FeedStore
 from ingest.pipeline import ingest_feed
-from ingest.registry import load_registry
-from ingest.settings import get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEADER = "areacd,areanm,geography,indicator,period,observation,measure,unit,lci_95,uci_95,status,notes\n"

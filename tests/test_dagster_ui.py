@@ -139,7 +139,7 @@ def dagster_dev(tmp_path):
 
 
 def test_asset_graph_shows_the_feeds_offline(dagster_dev, tmp_path):
-    from ingest.registry import load_registry
+    from core.registry import load_registry
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "dagster-assets.png"

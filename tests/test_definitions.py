@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetKey
 
-from ingest.registry import load_registry
+from core.registry import load_registry
 
 
 def test_definitions_load_with_an_asset_per_feed(data_dir):

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from helpers import overlay_mirror
 
-from ingest.registry import load_registry
+from core.registry import load_registry
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
 LEVELUP = Path(sys.executable).parent / "levelup"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from core.settings import Settings
 from ingest.custom_areas import SCHEMA, CustomAreaError, land_custom_areas, read_custom_areas
-from ingest.settings import Settings
 
 
 def _settings(tmp_path: Path) -> Settings:

@@ -61,7 +61,7 @@ def _run_python(env: dict, code: str) -> None:
 def _ingest_and_build(env: dict, tmp: Path) -> None:
     _run_python(
         env,
-        "from ingest.registry import load_registry; from ingest.pipeline import ingest_feed; "
+        "from core.registry import load_registry; from ingest.pipeline import ingest_feed; "
         "[ingest_feed(f) for f in load_registry().feeds if f.family in ('ess', 'reference')]",
     )
     _run_python(env, "from ingest.custom_areas import land_custom_areas; land_custom_areas()")
@@ -82,7 +82,7 @@ class Warehouse:
 
 # ----------------------------------------------------------------------------- 1. known cases, hand-made rows
 def _write_fixture_mirror(mirror: Path, real: Path) -> None:
-    from ingest.registry import load_registry
+    from core.registry import load_registry
 
     mirror.mkdir(parents=True, exist_ok=True)
     (mirror / "reference").symlink_to(real / "reference", target_is_directory=True)

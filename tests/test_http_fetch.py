@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from core.registry import load_registry
+from core.settings import get_settings
 from ingest import fetch as fetch_mod
 from ingest.fetch import FetchError, fetch_http
 from ingest.land import FeedStore
 from ingest.pipeline import ingest_feed
-from ingest.registry import load_registry
-from ingest.settings import get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CSV = (

@@ -28,10 +28,11 @@ from dagster import (
     op,
 )
 
+from core.registry import FeedSpec, Registry, load_registry
+from core.settings import get_settings
+from ingest.freshness import feed_freshness
 from ingest.land import FeedStore
-from ingest.landing import feed_freshness, find_landing_files, ingest_landing_file
-from ingest.registry import FeedSpec, Registry, load_registry
-from ingest.settings import get_settings
+from ingest.landing import find_landing_files, ingest_landing_file
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HLE = "healthy-life-expectancy"

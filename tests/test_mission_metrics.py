@@ -42,7 +42,7 @@ def _env(mirror: Path, data_dir: Path) -> dict:
 def _ingest(env: dict, feed_ids: list[str] | None) -> None:
     select = "r.feeds" if feed_ids is None else f"[r.get(i) for i in {feed_ids!r}]"
     code = (
-        "from ingest.registry import load_registry; from ingest.pipeline import ingest_feed; "
+        "from core.registry import load_registry; from ingest.pipeline import ingest_feed; "
         f"r = load_registry(); [ingest_feed(f, raise_on_failure={feed_ids is not None}) for f in {select}]"
     )
     res = subprocess.run(

@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.registry import load_registry
+from core.settings import get_settings
 from ingest.land import FeedStore
-from ingest.registry import load_registry
-from ingest.settings import get_settings
 
 pytestmark = pytest.mark.mirror
 LEVELUP = Path(sys.executable).parent / "levelup"

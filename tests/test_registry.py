@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from ingest.dbt_sync import check
-from ingest.registry import RegistryError, load_registry, parse_registry
+from core.registry import RegistryError, load_registry, parse_registry
+from warehouse.dbt_sync import check
 
 BASE = """
 version: 1

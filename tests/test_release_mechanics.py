@@ -9,7 +9,7 @@ import json
 import duckdb
 import pytest
 
-from ingest.settings import get_settings
+from core.settings import get_settings
 from publish import release as rel
 
 

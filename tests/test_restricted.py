@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.registry import load_registry
+from core.settings import get_settings
 from ingest import restricted as rz
-from ingest.registry import load_registry
-from ingest.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))

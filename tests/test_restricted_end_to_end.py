@@ -11,9 +11,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from ingest.restricted import generate_key
-from quality.scanner import scan_release
+
+from restricted.scanner import scan_release
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
 BIN = Path(sys.executable).parent

@@ -12,8 +12,8 @@ import yaml
 from test_landing import parse_json_line, run_in
 from test_landing import sandbox as sandbox  # noqa: F401  (session fixture, shared build)
 
-from ingest.registry import load_registry
-from ingest.scaffold import guess_measure_type, infer_sample
+from core.registry import load_registry
+from onboarding.scaffold import guess_measure_type, infer_sample
 
 pytestmark = pytest.mark.mirror
 NEW_FEED = "cigarette-smokers"
@@ -56,7 +56,7 @@ def test_measure_type_guesses(unit, measure, name, expected):
 
 @pytest.mark.slow
 def test_scaffold_feed_end_to_end_to_the_published_indicators_mart(sandbox, mirror):  # noqa: F811
-    from ingest.settings import PROJECT_ROOT
+    from core.settings import PROJECT_ROOT
 
     repo_registry = PROJECT_ROOT / "registry" / "feeds.yaml"
     before = hashlib.sha256(repo_registry.read_bytes()).hexdigest()

@@ -1,15 +1,11 @@
 {#
   The long table of every registered ESS indicator, as published (source geography and code vintage).
   Grain: one row per (feed_id, area_code, geography_level, indicator, period_start, period_end).
-  The union picks up every ESS staging model the registry lists, so a new feed needs no edit here.
+  Reads the one union of every ESS staging model (int_geography_source_observations), so a new feed needs no
+  edit here.
 #}
-{% set models = registry_staging_models_ess() %}
-
-with unioned as (
-    {% for m in models %}
-    select * from {{ ref(m) }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+with observations as (
+    select * from {{ ref('int_geography_source_observations') }}
 )
 
 select
@@ -32,4 +28,4 @@ select
     feed_id,
     source_sha256,
     source_line
-from unioned
+from observations

@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Member 2025 LADs of the non-standard aggregate codes that occur in the sources: codes that are not a
 -- standard area of the target vintage but can be expressed as a set of target LADs.
 -- Grain: one row per (agg_code, member_lad_code). Rebuilds derived/ess_nonstandard_aggregates_membership.csv

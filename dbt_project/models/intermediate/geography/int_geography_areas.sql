@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Every standard area of the target vintage (April 2025 LADs and the areas built from them), with its level,
 -- name and member LAD count. Grain: one row per (area_level, area_code).
 -- area_level: LAD | CTYUA | CA | RGN | CTRY | ITL1 | ITL2 | ITL3 | PFA.

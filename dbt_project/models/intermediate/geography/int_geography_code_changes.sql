@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- The code-change map: every superseded code that occurs in official lookups -> its target-vintage (April
 -- 2025) code, with the change type and the population weight used to move values across.
 -- Grain: one row per (old_code, new_code).

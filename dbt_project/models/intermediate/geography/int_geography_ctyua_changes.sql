@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Abolished county / unitary codes (ELS utla with an end year) -> 2025 successor county/unitary, with the
 -- population share used to split a county's counts between several successors.
 -- Grain: one row per (old_code, new_code). Rebuilds derived/ctyua_abolished_to_successor.csv.

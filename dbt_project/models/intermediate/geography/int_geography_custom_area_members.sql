@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Members of the analyst-defined areas resolved to the target vintage. Grain: one row per
 -- (custom_area, member_code). LAD members move through the code-change map (old codes allowed); small areas
 -- resolve through int_geography_small_areas. is_matched = false for well-formed but unknown codes.

@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Rate and share indicators whose numerator and denominator are registered (registry/feeds.yaml: `numerator`,
 -- `denominator` = indicator names in the same feed). Across a merge or a roll-up such an indicator is recomputed
 -- as scale * sum(numerator) / sum(denominator) instead of being population-weighted.

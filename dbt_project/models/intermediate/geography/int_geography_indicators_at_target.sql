@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Published observations moved to the target vintage (April 2025 codes), before any roll-up.
 -- Grain: one row per (feed_id, area_code, indicator, period_start, period_end).
 -- harmonisation_method:

@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- ITL units of both vintages (2021, 2025) expressed as the set of 2025 LADs they touch.
 -- Grain: one row per (vintage, itl_level, itl_code).
 -- has_split_lad: a member LAD straddles ITL units in either vintage, so the LAD set does not define the area

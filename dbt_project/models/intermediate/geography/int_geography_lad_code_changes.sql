@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Old LAD code -> its April 2025 (target vintage) code, collapsed through chains (Taunton Deane -> Somerset
 -- West and Taunton -> Somerset). Grain: one row per old_code.
 -- change_type: 'recode' = the area carries on under a new code (1:1, incl. minor boundary changes such as

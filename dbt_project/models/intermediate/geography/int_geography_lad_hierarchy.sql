@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- The target-vintage (April 2025) LAD dimension: one row per LAD25 with its county/unitary (ELS utla),
 -- combined authority (ELS; + GLA E61000001 for London), region and country (ONS via drkane), ITL 2025 and
 -- ITL 2021 (';'-joined where a LAD straddles ITL units) and police force area.

@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- One population per target-vintage LAD: the weights for population-weighted means and county splits.
 -- England & Wales: ONS MYE mid-2023 (LAD23 boundaries; Sheffield/Barnsley take their pre-2025 code's value).
 -- Scotland & Northern Ireland: mySociety pop-2020 (no 2023 estimate in the registered feeds; flagged by pop_year).

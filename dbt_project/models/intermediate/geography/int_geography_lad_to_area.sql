@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Bridge from each target-vintage LAD to every standard area it belongs to in the target vintage:
 -- county/unitary (CTYUA), combined authority or GLA (CA), region (RGN), country (CTRY), ITL1/2/3 (2025) and
 -- police force area (PFA). Grain: one row per (area_level, area_code, lad_code).

@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Every published observation with its route to the target vintage. Grain: one row per (source observation,
 -- target_code): a split county fans out to one row per successor; codes kept at source have target_code NULL.
 -- is_superseded: the same feed publishes the target area itself for the same indicator and period (directly),

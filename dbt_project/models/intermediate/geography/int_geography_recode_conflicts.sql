@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Same area, two codes, two different values: an old code that is a pure recode (or a target area published
 -- under a second level label) carries a value for the same feed, indicator and period as the target code, and
 -- the values differ; or one code is published under two level labels with different values.

@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Higher levels a feed does not publish, derived from its target-vintage LAD values (and LADs from small
 -- areas), by measure type from the registry. Grain: one row per (feed_id, area_code, indicator, period).
 --   count                         sum                         ('rollup_sum')

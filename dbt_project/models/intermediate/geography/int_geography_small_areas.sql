@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- Small areas -> target-vintage LAD: LSOA 2011 (England & Wales), Data Zone 2011 (Scotland) and NI Super
 -- Output Areas, through mySociety's registry codes, GSS codes and the LAD code-change map.
 -- Grain: one row per small_area_code. Rebuilds derived/lsoa11_dz11_nisoa_to_lad25.csv.

@@ -1,4 +1,3 @@
-{{ config(schema='intermediate') }}
 -- How every (level, area code) that occurs in the registered feeds resolves to the target vintage.
 -- Grain: one row per (source_level, area_code, target_code); target_code is NULL for codes that stay at their
 -- source geography. route:

@@ -1,6 +1,7 @@
-{{ config(schema='intermediate') }}
--- Every observation of every registered indicator feed as published (the same union as marts.indicators),
--- with the ESS geography label translated to a level code. Grain: as marts.indicators.
+-- Every observation of every registered indicator feed as published: the one union of the ESS staging models
+-- (marts.indicators reads it too), with the ESS geography label translated to a level code. Grain: as
+-- marts.indicators. A view: at national small-area scale the union is never copied.
+{{ config(materialized='view') }}
 {% set models = registry_staging_models_ess() %}
 
 with unioned as (

@@ -1,0 +1,1 @@
+"""Dagster asset definitions, one module per zone: feeds (raw), restricted, warehouse (dbt), release."""

@@ -1,0 +1,70 @@
+"""dbt as Dagster sees it: the project handle, the CLI resource and the translator.
+
+Belongs here: `dbt_project()` (dagster-dbt's `DbtProject` over the shared project; `prepare_if_dev()` re-parses
+under `dagster dev`, otherwise the manifest built by the install step / `levelup run` is used as is, so
+importing the definitions never runs dbt), the `DbtCliResource`, and the translator that maps dbt nodes to
+Dagster asset keys (`<schema>/<name>`) and turns dbt tests into non-blocking asset checks: the publish gate
+(`quality.gate`) reads dbt's own results and holds back only the marts downstream of a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from dagster import AssetCheckSpec, AssetKey, AssetSpec
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+
+from core.dbt import dbt_executable
+from warehouse.project import manifest_path, project_dir
+
+
+class ManifestMissing(RuntimeError):
+    """The dbt manifest has not been built: run `levelup sync-dbt` (the install step does)."""
+
+
+class LevelupDbtTranslator(DagsterDbtTranslator):
+    def __init__(self):
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id) or manifest["sources"].get(unique_id) or {}
+        if node.get("resource_type") in ("model", "seed"):
+            layer = node.get("schema") or "dbt"
+            return spec.replace_attributes(key=AssetKey([layer, node["name"]]), group_name=layer)
+        return spec
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=spec.description,
+            additional_deps=list(spec.additional_deps),
+            metadata=spec.metadata,
+            blocking=False,
+        )
+
+
+@cache
+def dbt_project() -> DbtProject:
+    root = project_dir()
+    project = DbtProject(project_dir=root, profiles_dir=root)
+    project.prepare_if_dev()
+    if not manifest_path().exists():
+        raise ManifestMissing(
+            f"{manifest_path()} does not exist: run `levelup sync-dbt` (make does it on install) before loading "
+            "the Dagster definitions"
+        )
+    return project
+
+
+def dbt_resource() -> DbtCliResource:
+    root = project_dir()
+    return DbtCliResource(project_dir=str(root), profiles_dir=str(root), dbt_executable=str(dbt_executable()))
