@@ -194,9 +194,7 @@ class Settings(BaseSettings):
 
 def get_settings() -> Settings:
     """The settings as the environment gives them now (tests change the environment between calls)."""
-    settings = Settings()
-    settings.check_mirror()
-    return settings
+    return Settings()
 
 
 def init_settings() -> Settings:

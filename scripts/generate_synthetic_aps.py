@@ -38,9 +38,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.restricted import RestrictedKey, Zone, load_key, write_encrypted  # noqa: E402
-
 from core.settings import Settings, get_settings  # noqa: E402
+from restricted.crypto import write_encrypted  # noqa: E402
+from restricted.keys import RestrictedKey, load_key  # noqa: E402
+from restricted.zone import Zone  # noqa: E402
 
 QUESTIONS = {  # published indicator -> (column, latent SD, loading on the well-being factor)
     "Satisfaction": ("life_satisfaction", 1.9, 0.75),

@@ -14,6 +14,13 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Resolve every path setting once, at the start of the session (a relative LEVELUP_MIRROR such as the README's
+# `../shared/data` is taken against the folder `make test` ran from), so tests that run children from other
+# folders see the same mirror.
+for _var in ("LEVELUP_MIRROR", "LEVELUP_DATA_DIR", "LEVELUP_REGISTRY"):
+    if os.environ.get(_var):
+        os.environ[_var] = str(Path(os.environ[_var]).resolve())
+
 
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch) -> Path:

@@ -84,7 +84,7 @@ def edit_one_value(path: Path) -> None:
 
 
 def test_definitions_with_automation_load_and_every_cadence_has_a_schedule(platform):
-    from orchestration.automation import CADENCE_CRON
+    from orchestration.schedules import CADENCE_CRON
 
     reg = platform.REGISTRY
     defs, auto = make_defs(platform, reg)

@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from publish import exports
+from publish.exports import csvw, workbook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exports"
 _spec = importlib.util.spec_from_file_location("mini_release", FIXTURES / "mini_release.py")
@@ -29,7 +30,7 @@ def _export(tmp_path: Path, marts: list[str] | None = None) -> tuple[Path, dict]
     rel = mini_release.build(tmp_path / ".building-20260101T000000000Z", marts)
     published = marts if marts is not None else mini_release.MARTS
     result = exports.write_exports(
-        rel, published, mini_release.DBT_TARGET, generate_docs=False, catalogue_path=mini_release.CATALOGUE
+        rel, published, mini_release.DBT_TARGET, catalogue_path=mini_release.CATALOGUE
     )
     return rel, result
 
@@ -107,18 +108,18 @@ def test_workbook_has_notes_and_one_sheet_per_mission(release):
     with duckdb.connect(str(rel / "marts.duckdb"), read_only=True) as con:
         for title, mission in (("M1 Living standards", 1), ("M7 Health", 7), ("M8 Well-being", 8)):
             rows = list(wb[title].iter_rows(values_only=True))
-            assert list(rows[0]) == exports.WORKBOOK_COLUMNS
+            assert list(rows[0]) == workbook.WORKBOOK_COLUMNS
             n = con.execute("select count(*) from mission_metrics where mission = ?", [mission]).fetchone()[0]
             assert len(rows) - 1 == n
     notes = [r for r in wb["Notes"].iter_rows(values_only=True)]
     flat = {str(v) for r in notes for v in r if v is not None}
     assert "m7_hle_male" in flat and "Sources" in flat
     definition = next(r for r in notes if r and r[0] == "m7_hle_gap_male")
-    assert "top decile" in definition[exports.NOTES_COLUMNS.index("definition")]
+    assert "top decile" in definition[workbook.NOTES_COLUMNS.index("definition")]
     src = next(r for r in notes if r and r[0] == "healthy-life-expectancy")
     assert mini_release.SHA in src  # the current version's hash, from the provenance mart
     na = [r for r in wb["M8 Well-being"].iter_rows(min_row=2, values_only=True)]
-    assert na[0][exports.WORKBOOK_COLUMNS.index("status")] == "not_available"
+    assert na[0][workbook.WORKBOOK_COLUMNS.index("status")] == "not_available"
 
 
 def test_data_dictionary_is_offline_and_complete(release):
@@ -156,7 +157,7 @@ def test_withheld_mission_metrics_skips_workbook_and_report(tmp_path):
 
 def test_no_dbt_manifest_still_writes_typed_csvw(tmp_path):
     rel = mini_release.build(tmp_path / "r")
-    result = exports.write_exports(rel, ["mission_gaps"], None, generate_docs=False,
+    result = exports.write_exports(rel, ["mission_gaps"], None,
                                    catalogue_path=mini_release.CATALOGUE)  # fmt: skip
     meta = json.loads((rel / result["csv_metadata"]["mission_gaps"]).read_text())
     assert {c["name"]: c["datatype"] for c in meta["tableSchema"]["columns"]}["n_areas"] == "long"
@@ -164,9 +165,9 @@ def test_no_dbt_manifest_still_writes_typed_csvw(tmp_path):
 
 
 def test_csvw_type_mapping():
-    assert exports.csvw_datatype("DECIMAL(18,3)") == "decimal"
-    assert exports.csvw_datatype("VARCHAR[]") == "string"
-    assert exports.csvw_datatype("TIMESTAMP") == "dateTime"
+    assert csvw.csvw_datatype("DECIMAL(18,3)") == "decimal"
+    assert csvw.csvw_datatype("VARCHAR[]") == "string"
+    assert csvw.csvw_datatype("TIMESTAMP") == "dateTime"
 
 
 @pytest.mark.mirror
@@ -190,7 +191,7 @@ def test_exports_of_the_real_current_release(published, tmp_path):
     shutil.copytree(current / "parquet", rel / "parquet")
     with duckdb.connect(str(rel / "marts.duckdb"), read_only=True) as con:
         marts = [r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()]
-    result = exports.write_exports(rel, marts, None, generate_docs=False)
+    result = exports.write_exports(rel, marts, None)
     assert set(result["csv"]) == set(marts)
     wb = load_workbook(rel / result["workbook"], read_only=True)
     assert len(wb.sheetnames) == 13  # Notes + 12 missions

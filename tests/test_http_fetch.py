@@ -114,7 +114,7 @@ def test_empty_body_rejected(feed_at, data_dir):
 def test_timeout_is_retried_then_fails(feed_at, data_dir, monkeypatch):
     feed, route = feed_at()
     route.plan = ["slow"] * 10
-    monkeypatch.setattr(fetch_mod, "READ_TIMEOUT_S", 0.3)
+    monkeypatch.setenv("LEVELUP_HTTP_READ_TIMEOUT", "0.3")
     with pytest.raises(FetchError, match="timed out|Read timed out"):
         fetch_http(feed, backoff_s=0.01, max_attempts=2)
     assert len(route.requests) == 2

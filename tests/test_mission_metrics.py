@@ -1,7 +1,7 @@
 """Mission metrics (issue 4): derived metrics on hand-made inputs with hand-computed answers, and on the real data.
 
 The hand-made test writes tiny ESS-format CSVs into a temporary mirror, lands them through the real ingest
-path, builds only the mission 2 and mission 7 models (their dbt unit tests in models/missions/_missions.yml
+path, builds only the mission 2 and mission 7 models (their dbt unit tests in models/intermediate/missions/_int_missions.yml
 run as part of that build too) and compares with literal answers worked out in the comments.
 The real-data test (marker `mirror`) builds the three mission marts from $LEVELUP_MIRROR with their checks.
 """

@@ -43,7 +43,6 @@ def release(tmp_path_factory) -> Path:
         rel,
         mini_release.MARTS,
         mini_release.DBT_TARGET,
-        generate_docs=False,
         catalogue_path=mini_release.CATALOGUE,
     )
     return rel

@@ -15,7 +15,7 @@ import pytest
 
 from core.registry import load_registry
 from core.settings import get_settings
-from ingest import restricted as rz
+from restricted import crypto, export, keys, pickup, zone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
@@ -37,50 +37,50 @@ AREAS = [
 
 @pytest.fixture
 def key(monkeypatch) -> str:
-    text = rz.generate_key()
-    monkeypatch.setenv(rz.KEY_ENV, text)
-    monkeypatch.delenv(rz.KEY_FILE_ENV, raising=False)
+    text = keys.generate_key()
+    monkeypatch.setenv(keys.KEY_ENV, text)
+    monkeypatch.delenv(keys.KEY_FILE_ENV, raising=False)
     return text
 
 
 # ------------------------------------------------------------------------------------------ keys and crypto
 def test_reading_an_encrypted_file_without_the_key_fails_cleanly(tmp_path, key, monkeypatch, caplog):
-    path = rz.write_encrypted(
-        tmp_path / "x.csv.enc", b"respondent_id,lad_code\nR2022AAAAAAAAAA,E06000001\n", rz.load_key()
+    path = crypto.write_encrypted(
+        tmp_path / "x.csv.enc", b"respondent_id,lad_code\nR2022AAAAAAAAAA,E06000001\n", keys.load_key()
     )
     assert b"respondent_id" not in path.read_bytes()  # encrypted at rest
-    assert rz.read_encrypted(path).startswith(b"respondent_id")
+    assert crypto.read_encrypted(path).startswith(b"respondent_id")
 
-    monkeypatch.delenv(rz.KEY_ENV)
-    with pytest.raises(rz.RestrictedKeyError, match="no restricted key"):
-        rz.read_encrypted(path)
+    monkeypatch.delenv(keys.KEY_ENV)
+    with pytest.raises(keys.RestrictedKeyError, match="no restricted key"):
+        crypto.read_encrypted(path)
 
-    wrong = rz.generate_key()
-    monkeypatch.setenv(rz.KEY_ENV, wrong)
-    with caplog.at_level(logging.DEBUG), pytest.raises(rz.RestrictedDecryptError) as err:
-        rz.read_encrypted(path)
+    wrong = keys.generate_key()
+    monkeypatch.setenv(keys.KEY_ENV, wrong)
+    with caplog.at_level(logging.DEBUG), pytest.raises(keys.RestrictedDecryptError) as err:
+        crypto.read_encrypted(path)
     assert "wrong key" in str(err.value)
     assert err.value.__cause__ is None and err.value.__suppress_context__  # no chained crypto traceback
     for secret in (key, wrong, key.rstrip("=")):
         assert secret not in str(err.value) and secret not in caplog.text
 
-    monkeypatch.setenv(rz.KEY_ENV, "not-a-key")
-    with pytest.raises(rz.RestrictedKeyError, match="not urlsafe base64|decodes to"):
-        rz.load_key()
+    monkeypatch.setenv(keys.KEY_ENV, "not-a-key")
+    with pytest.raises(keys.RestrictedKeyError, match="not urlsafe base64|decodes to"):
+        keys.load_key()
 
 
 def test_key_file_must_be_outside_the_repository_and_key_never_in_repr(tmp_path, monkeypatch):
-    text = rz.generate_key()
-    monkeypatch.delenv(rz.KEY_ENV, raising=False)
+    text = keys.generate_key()
+    monkeypatch.delenv(keys.KEY_ENV, raising=False)
     outside = tmp_path / "zone.key"
     outside.write_text(text)
-    monkeypatch.setenv(rz.KEY_FILE_ENV, str(outside))
-    k = rz.load_key()
+    monkeypatch.setenv(keys.KEY_FILE_ENV, str(outside))
+    k = keys.load_key()
     assert text not in repr(k) and text not in str(k) and base64.urlsafe_b64decode(text) == k.raw
-    monkeypatch.setenv(rz.KEY_FILE_ENV, str(PROJECT_ROOT / "registry" / "feeds.yaml"))
-    with pytest.raises(rz.RestrictedKeyError, match="inside the repository"):
-        rz.load_key()
-    assert rz.redact(f"oops {text} leaked", k) == "oops [REDACTED] leaked"
+    monkeypatch.setenv(keys.KEY_FILE_ENV, str(PROJECT_ROOT / "registry" / "feeds.yaml"))
+    with pytest.raises(keys.RestrictedKeyError, match="inside the repository"):
+        keys.load_key()
+    assert keys.redact(f"oops {text} leaked", k) == "oops [REDACTED] leaked"
 
 
 # ------------------------------------------------------------------------------------------ generator
@@ -136,21 +136,22 @@ def test_delivery_is_picked_up_validated_and_landed_encrypted(synthetic, data_di
     registry = load_registry()
     feed = registry.get("aps-personal-wellbeing-microdata")
     assert feed.sensitivity == "restricted" and feed.family == "restricted"
-    drop = gen.write_delivery(settings, df, [2021, 2022], 7, rz.load_key())
-    assert rz.pending_deliveries(settings, feed) == [drop]
+    drop = gen.write_delivery(settings, df, [2021, 2022], 7, keys.load_key())
+    assert zone.pending_deliveries(settings, feed) == [drop]
     with caplog.at_level(logging.DEBUG):
-        out = rz.ingest_restricted(settings, registry)
+        out = pickup.ingest_restricted(settings, registry)
     att = out["feeds"][feed.id]["attempts"][0]
-    assert att["status"] == "landed" and att["rows"] == len(df) and out["respondents"] == len(df)
-    zone = rz.Zone(settings)
-    landed = (zone.feed_dir(feed.id) / "current.parquet.enc").resolve()
-    assert landed.read_bytes()[:8] == rz.MAGIC and b"respondent_id" not in landed.read_bytes()
-    log_text = (zone.feed_dir(feed.id) / "ingest_log.jsonl").read_text()
+    assert att["status"] == "landed" and att["rows"] == len(df)
+    z = zone.Zone(settings)
+    landed = (z.feed_dir(feed.id) / "current.parquet.enc").resolve()
+    assert landed.read_bytes()[:8] == crypto.MAGIC and b"respondent_id" not in landed.read_bytes()
+    log_text = (z.feed_dir(feed.id) / "ingest_log.jsonl").read_text()
     for text in (log_text, caplog.text, repr(out)):
         assert key not in text and key.rstrip("=") not in text
-    assert zone.database.exists() and not settings.warehouse_path.exists()
+    # record-level rows are never written to disk in plaintext: no zone database, no warehouse
+    assert not z.database.exists() and not settings.warehouse_path.exists()
     # same delivery again: unchanged, nothing re-landed
-    again = rz.ingest_restricted(settings, registry)
+    again = pickup.ingest_restricted(settings, registry)
     assert again["feeds"][feed.id]["attempts"][0]["status"] == "unchanged"
 
 
@@ -159,20 +160,20 @@ def test_a_delivery_that_breaks_its_contract_does_not_land_and_echoes_no_values(
     settings = get_settings()
     bad = df.head(2000).copy()
     bad.loc[bad.index[:3], "happiness"] = 14
-    gen.write_delivery(settings, bad, [2021], 99, rz.load_key())
-    out = rz.ingest_restricted(settings, load_registry())
+    gen.write_delivery(settings, bad, [2021], 99, keys.load_key())
+    out = pickup.ingest_restricted(settings, load_registry())
     att = out["feeds"]["aps-personal-wellbeing-microdata"]["attempts"][0]
     assert att["status"] == "failed" and "happiness" in att["message"]
     assert not any(r in att["message"] for r in bad["respondent_id"].head(3))
-    assert not rz.Zone(settings).database.exists()
+    assert not zone.Zone(settings).database.exists()
 
 
 def test_no_delivery_is_not_a_failure(data_dir, monkeypatch):
-    monkeypatch.delenv(rz.KEY_ENV, raising=False)
-    monkeypatch.delenv(rz.KEY_FILE_ENV, raising=False)
-    out = rz.ingest_restricted(get_settings(), load_registry())  # no key needed when nothing was delivered
+    monkeypatch.delenv(keys.KEY_ENV, raising=False)
+    monkeypatch.delenv(keys.KEY_FILE_ENV, raising=False)
+    out = pickup.ingest_restricted(get_settings(), load_registry())  # no key needed when nothing was delivered
     assert out["feeds"]["aps-personal-wellbeing-microdata"]["status"] == "no_delivery"
-    assert rz.build_restricted_aggregates(get_settings()) == {"status": "no_delivery"}
+    assert export.build_restricted_aggregates(get_settings()) == {"status": "no_delivery"}
 
 
 # ------------------------------------------------------------------------------------------ dbt boundary

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from ingest.restricted import generate_key
+from restricted.keys import generate_key
 
 from restricted.scanner import scan_release
 

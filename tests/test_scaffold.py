@@ -65,7 +65,7 @@ def test_scaffold_feed_end_to_end_to_the_published_indicators_mart(sandbox, mirr
         sandbox,
         mirror,
         "-m",
-        "orchestration.cli_scaffold",
+        "orchestration.cli.main",
         "scaffold-feed",
         str(sample),
         "--id",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from quality import scanner
+from restricted import scanner
 
 
 def _clean() -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from quality import sdc
+from restricted import sdc
 
 
 def _nation_table(counts: dict[str, int], numerators: dict[str, int] | None = None) -> pd.DataFrame:
