@@ -23,7 +23,9 @@ def dbt_executable() -> Path:
     found = shutil.which("dbt")
     if found:
         return Path(found)
-    raise FileNotFoundError(f"dbt is not installed next to {sys.executable}; run `make run` to bootstrap .venv")
+    raise FileNotFoundError(
+        f"dbt is not installed next to {sys.executable}; run `make run` to bootstrap .venv"
+    )
 
 
 def run_dbt(
@@ -35,7 +37,14 @@ def run_dbt(
     env: dict[str, str] | None = None,
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess:
-    cmd = [str(dbt_executable()), *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+    cmd = [
+        str(dbt_executable()),
+        *args,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+    ]
     if target_path is not None:
         cmd += ["--target-path", str(target_path)]
     if log_path is not None:

@@ -83,7 +83,9 @@ class Settings(BaseSettings):
 
     # restricted zone
     restricted_key: SecretStr | None = Field(None, description="urlsafe base64 of the 32-byte zone key")
-    restricted_key_file: Path | None = Field(None, description="a file outside the repository holding the key")
+    restricted_key_file: Path | None = Field(
+        None, description="a file outside the repository holding the key"
+    )
     sdc_min_count: int = Field(10, description="minimum unweighted respondents per published cell")
     sdc_min_numerator: int = Field(
         3, description="smallest unweighted numerator (and complement) a published share may rest on"

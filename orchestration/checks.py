@@ -4,7 +4,6 @@ Belongs here: `feed_freshness_checks`, one WARN check per raw feed asset, evalua
 `ingest.freshness.feed_freshness` (no data is fetched).
 """
 
-
 from collections.abc import Callable
 
 from dagster import (
@@ -38,7 +37,9 @@ def feed_freshness_checks(by_key: dict, settings_fn: Callable[[], Settings]):
     )
     def _checks(context: AssetCheckExecutionContext):
         settings = settings_fn()
-        for check_key in sorted(context.selected_asset_check_keys, key=lambda c: c.asset_key.to_user_string()):
+        for check_key in sorted(
+            context.selected_asset_check_keys, key=lambda c: c.asset_key.to_user_string()
+        ):
             feed = by_key[check_key.asset_key]
             fr = feed_freshness(feed, settings)
             yield AssetCheckResult(

@@ -41,7 +41,15 @@ def core_definitions() -> Definitions:
     """The platform without automation (tests add their own automation to it). A function, not a module-level
     object: a code location may hold only one Definitions at module scope."""
     return Definitions(
-        assets=[raw_assets, custom_areas, restricted_ingest, restricted_export, cleared_release, dbt_assets_def, release],
+        assets=[
+            raw_assets,
+            custom_areas,
+            restricted_ingest,
+            restricted_export,
+            cleared_release,
+            dbt_assets_def,
+            release,
+        ],
         jobs=[full_refresh, restricted_refresh],
         resources={"dbt": dbt_resource()},
         # three steps in order in one process (ingest -> dbt -> publish); feeds ingest in parallel threads inside

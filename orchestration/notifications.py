@@ -5,7 +5,6 @@ release concerned) and the two sensors that send it through `quality.notify.noti
 they only act on failures.
 """
 
-
 import json
 from collections.abc import Callable
 
@@ -71,8 +70,6 @@ def run_event(context: RunStatusSensorContext, kind: str, settings: Settings) ->
         "quality_report": quality_report_path(context.instance, run.run_id, settings),
         "message": summary,
     }
-
-
 
 
 def notification_sensors(settings_fn: Callable[[], Settings] = get_settings) -> list:

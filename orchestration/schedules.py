@@ -37,7 +37,9 @@ def cadence_schedules(jobs_by_cadence: dict, feed_ids_by_cadence: dict[str, list
                 job=job,
                 execution_timezone=TIMEZONE,
                 default_status=default_status(),
-                description=f"Registry cadence `{cadence}`: " + ", ".join(ids[:12]) + (" ..." if len(ids) > 12 else ""),
+                description=f"Registry cadence `{cadence}`: "
+                + ", ".join(ids[:12])
+                + (" ..." if len(ids) > 12 else ""),
                 tags={"levelup/trigger": f"schedule_{cadence}"},
             )
         )

@@ -10,7 +10,6 @@ Belongs here:
 Both start STOPPED unless LEVELUP_AUTOMATION=running. Every launched run carries `levelup/writes=warehouse`.
 """
 
-
 import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -306,7 +305,11 @@ def landing_zone_sensor(
                     job_name=refresh_job.name,
                     run_key="landing:" + "+".join(f"{f.id}@{sha[:12]}" for f, sha in landed),
                     asset_selection=selection,
-                    tags={**WRITES_WAREHOUSE, "levelup/trigger": "landing", "levelup/feeds": ",".join(ids)[:1000]},
+                    tags={
+                        **WRITES_WAREHOUSE,
+                        "levelup/trigger": "landing",
+                        "levelup/feeds": ",".join(ids)[:1000],
+                    },
                 )
             )
         if not requests and not events:

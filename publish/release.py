@@ -161,7 +161,9 @@ def write_manifest(build: Path, manifest: dict) -> None:
 
 def promote(settings: Settings, build: Path, release_id: str) -> Path:
     """Make the staged release visible: fsync, rename to its final name, then swap `current` atomically."""
-    return releases.promote(settings.releases_dir, build, release_id, before_switch=lambda: crashpoint("publish"))
+    return releases.promote(
+        settings.releases_dir, build, release_id, before_switch=lambda: crashpoint("publish")
+    )
 
 
 def point_current(settings: Settings, release_dir: Path) -> None:

@@ -46,7 +46,9 @@ def publish_cleared_release(settings: Settings | None = None) -> Path:
         "source_feed": "aps-personal-wellbeing-microdata",
         "min_count": export_manifest.get("min_count"),
         "suppression": export_manifest.get("suppression"),
-        "files": {p.name: pq.read_metadata(p).num_rows for p in sorted((build / "parquet").glob("*.parquet"))},
+        "files": {
+            p.name: pq.read_metadata(p).num_rows for p in sorted((build / "parquet").glob("*.parquet"))
+        },
         "checks": [c.as_dict() for c in checks],
     }
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")

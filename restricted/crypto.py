@@ -28,7 +28,9 @@ def encrypt_bytes(plain: bytes, key: RestrictedKey) -> bytes:
 
 def decrypt_bytes(blob: bytes, key: RestrictedKey, where: str = "<bytes>") -> bytes:
     if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + NONCE_BYTES + 16:
-        raise RestrictedDecryptError(f"{where} is not a levelup restricted-zone encrypted file (truncated or not encrypted)")
+        raise RestrictedDecryptError(
+            f"{where} is not a levelup restricted-zone encrypted file (truncated or not encrypted)"
+        )
     nonce = blob[len(MAGIC) : len(MAGIC) + NONCE_BYTES]
     try:
         return AESGCM(key.raw).decrypt(nonce, blob[len(MAGIC) + NONCE_BYTES :], MAGIC)

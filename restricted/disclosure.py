@@ -41,7 +41,6 @@ def build_m8_outputs(cells: pd.DataFrame, *, min_count: int, min_numerator: int 
     weighted totals and effective sample size. Open tier: the 'all' rows. Cleared tier: every row.
     """
 
-
     cells = cells.sort_values(
         ["survey_year", "metric_id", "breakdown", "breakdown_value", "area_level", "area_code"]
     ).reset_index(drop=True)
@@ -94,5 +93,3 @@ def build_m8_outputs(cells: pd.DataFrame, *, min_count: int, min_numerator: int 
         "suppression": by_tier,
         "relations": len(rels),
     }
-
-

@@ -108,7 +108,12 @@ def suppression_counts(folder) -> dict:
                 "count(*) filter (where area_level = 'lad' and status = 'suppressed') from read_parquet(?)",
                 [str(p)],
             ).fetchone()
-            out[p.stem] = {"cells": cells, "primary": primary, "secondary": secondary, "lad_cells_suppressed": lad}
+            out[p.stem] = {
+                "cells": cells,
+                "primary": primary,
+                "secondary": secondary,
+                "lad_cells_suppressed": lad,
+            }
     return out
 
 

@@ -69,7 +69,9 @@ def _decode_key(text: str, source: str) -> RestrictedKey:
             f"restricted key from {source} is not urlsafe base64 (generate one with `levelup restricted new-key`)"
         ) from None
     if len(raw) != 32:
-        raise RestrictedKeyError(f"restricted key from {source} decodes to {len(raw)} bytes; AES-256-GCM needs 32")
+        raise RestrictedKeyError(
+            f"restricted key from {source} decodes to {len(raw)} bytes; AES-256-GCM needs 32"
+        )
     return RestrictedKey(raw, source)
 
 
@@ -92,7 +94,9 @@ def load_key(environ: dict | None = None) -> RestrictedKey:
     try:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RestrictedKeyError(f"cannot read key file named by {KEY_FILE_ENV}: {type(exc).__name__}") from None
+        raise RestrictedKeyError(
+            f"cannot read key file named by {KEY_FILE_ENV}: {type(exc).__name__}"
+        ) from None
     return _decode_key(text, f"key file {path}")
 
 

@@ -77,7 +77,9 @@ def pending_deliveries(settings: Settings, feed: FeedSpec) -> list[Path]:
     if not zone.landing.is_dir():
         return []
     return sorted(
-        p for p in zone.landing.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, feed.landing_pattern or "")
+        p
+        for p in zone.landing.iterdir()
+        if p.is_file() and fnmatch.fnmatch(p.name, feed.landing_pattern or "")
     )
 
 

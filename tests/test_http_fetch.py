@@ -9,7 +9,6 @@ import pytest
 
 from core.registry import load_registry
 from core.settings import get_settings
-from ingest import fetch as fetch_mod
 from ingest.fetch import FetchError, fetch_http
 from ingest.land import FeedStore
 from ingest.pipeline import ingest_feed

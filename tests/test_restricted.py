@@ -171,7 +171,9 @@ def test_a_delivery_that_breaks_its_contract_does_not_land_and_echoes_no_values(
 def test_no_delivery_is_not_a_failure(data_dir, monkeypatch):
     monkeypatch.delenv(keys.KEY_ENV, raising=False)
     monkeypatch.delenv(keys.KEY_FILE_ENV, raising=False)
-    out = pickup.ingest_restricted(get_settings(), load_registry())  # no key needed when nothing was delivered
+    out = pickup.ingest_restricted(
+        get_settings(), load_registry()
+    )  # no key needed when nothing was delivered
     assert out["feeds"]["aps-personal-wellbeing-microdata"]["status"] == "no_delivery"
     assert export.build_restricted_aggregates(get_settings()) == {"status": "no_delivery"}
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from restricted.keys import generate_key
 
+from restricted.keys import generate_key
 from restricted.scanner import scan_release
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]

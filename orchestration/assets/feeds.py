@@ -8,7 +8,6 @@ tests and are withheld); a reference feed with no good version at all fails the 
 without it).
 """
 
-
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from dagster import (
@@ -170,5 +169,3 @@ def custom_areas(context: AssetExecutionContext):
     yield MaterializeResult(
         metadata={k: v for k, v in summary.items() if k != "files"} | {"files": len(summary["files"])}
     )
-
-

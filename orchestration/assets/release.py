@@ -4,7 +4,6 @@ Belongs here: the `release/current` asset and its `gate_<mart>` checks. The work
 `publish.publisher.publish_release`.
 """
 
-
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,

@@ -4,7 +4,6 @@ Belongs here: asset definitions around `restricted.pickup`, `restricted.export` 
 what each reports. Messages pass through `restricted.keys.redact`; no value of a record ever reaches Dagster.
 """
 
-
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,

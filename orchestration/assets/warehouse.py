@@ -5,7 +5,6 @@ per data directory), saving the artefacts the publish step reads (`<warehouse>/l
 seed/run failures stop the run; test failures are the publish gate's to judge, per mart.
 """
 
-
 import json
 import shutil
 from pathlib import Path

@@ -86,7 +86,9 @@ def dbt_summary() -> dict:
     return {
         "nodes": len(results),
         "by_type": dict(kinds),
-        "models": sorted(r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")),
+        "models": sorted(
+            r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")
+        ),
         "failed": sorted(
             r["unique_id"] for r in results if r["status"] in ("error", "fail", "runtime error", "skipped")
         ),

@@ -197,5 +197,3 @@ def scaffold_feed_cmd(
     # the refresh below sees the new feed.
     typer.echo(f"[scaffold] running: refresh-feeds {feed_id} --with-seeds")
     refresh_feeds([feed_id], all_assets=False, with_seeds=True, publish=True, as_json=as_json)
-
-

@@ -5,6 +5,8 @@ Belongs here: commands over `releases/` only (listing, re-pointing `current`, pr
 
 from __future__ import annotations
 
+import json
+
 import typer
 
 from core.releases import current_dir, list_release_dirs, read_manifest
@@ -35,3 +37,10 @@ def rollback(
     typer.echo(f"current -> {target}")
 
 
+@app.command()
+def manifest() -> None:
+    """Print the current release's manifest."""
+    cur = current_dir(get_settings().releases_dir)
+    if cur is None:
+        raise typer.Exit(1)
+    typer.echo(json.dumps(read_manifest(cur), indent=2))

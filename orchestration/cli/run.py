@@ -115,5 +115,3 @@ def validate_registry(path: Path = typer.Argument(None)) -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     typer.echo(f"{reg.source_path}: {len(reg.feeds)} feeds OK")
-
-

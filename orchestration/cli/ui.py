@@ -32,5 +32,3 @@ def dagster_dev(port: int = 3000) -> None:
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGINT)
         proc.wait()
-
-

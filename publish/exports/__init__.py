@@ -48,7 +48,9 @@ def write_exports(
     dbt_docs = load_dbt_docs(dbt_target_dir)
     has_site = bool(dbt_target_dir and (Path(dbt_target_dir) / "static_index.html").exists())
     if not has_site:
-        result["skipped"]["dbt_docs"] = "the dbt step produced no docs site (see its log); data dictionary kept"
+        result["skipped"]["dbt_docs"] = (
+            "the dbt step produced no docs site (see its log); data dictionary kept"
+        )
     catalogue = mission_report.load_catalogue(catalogue_path or mission_report.CATALOGUE)
     docs = build_dir / "docs"
     docs.mkdir(exist_ok=True)
@@ -65,7 +67,9 @@ def write_exports(
             csv_rel, meta_rel = f"csv/{mart}.csv", f"csv/{mart}.csv-metadata.json"
             write_csv(con, mart, build_dir / csv_rel)
             rows = con.execute(f'select count(*) from "{mart}"').fetchone()[0]
-            meta = csvw_metadata(mart, mart_columns(con, mart), dbt_docs.get(mart, {}), feeds, rows, release_id)
+            meta = csvw_metadata(
+                mart, mart_columns(con, mart), dbt_docs.get(mart, {}), feeds, rows, release_id
+            )
             (build_dir / meta_rel).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
             result["csv"][mart] = csv_rel
             result["csv_metadata"][mart] = meta_rel

@@ -96,5 +96,3 @@ def feeds_table(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, d
             f.setdefault("url", url)
             f.setdefault("licence", licence)
     return feeds
-
-

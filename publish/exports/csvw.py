@@ -51,7 +51,6 @@ def csvw_datatype(duckdb_type: str) -> str | dict:
     return "string"  # lists, structs, enums: written as text
 
 
-
 def mart_columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, str]]:
     return con.execute(
         "select column_name, data_type from information_schema.columns where table_name = ? "
@@ -114,5 +113,3 @@ def csvw_metadata(
     if sources:
         meta["dc:source"] = sources
     return meta
-
-

@@ -108,5 +108,3 @@ def write_workbook(
         counts[ws.title] = len(rows)
     wb.save(out)
     return counts
-
-
