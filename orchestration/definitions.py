@@ -32,7 +32,9 @@ MANIFEST = manifest_path()
 
 raw_assets = ingest_assets(REGISTRY)
 dbt_assets_def = warehouse_assets(MANIFEST)
-release = release_asset(mart_keys(MANIFEST))
+# extra parts of each release written by layers downstream of publish (see publish.publisher.Exporter)
+EXPORTERS: dict = {}
+release = release_asset(mart_keys(MANIFEST), exporters=EXPORTERS)
 full_refresh = jobs.full_refresh_job()
 restricted_refresh = jobs.restricted_refresh_job(RESTRICTED_INGEST_KEY)
 

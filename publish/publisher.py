@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,12 @@ from restricted.scanner import scan_release
 
 log = logging.getLogger(__name__)
 KEEP_RELEASES = 5
+
+# An exporter writes one more part of a release into the staged (not yet promoted) folder. It is given the
+# folder and the marts of the release with their status (fresh / carried_over / unchanged / withheld), and returns
+# what it wrote (relative paths, for the manifest's `exports[<name>]`), or {"skipped": reason}. Layers downstream
+# of publish (dashboards, ...) contribute theirs through `publish_release(exporters=...)`, wired by orchestration.
+Exporter = Callable[[Path, dict[str, str]], dict]
 
 
 @dataclass
@@ -108,6 +115,7 @@ def publish_release(
     registry: Registry | None = None,
     extra_checks: list[CheckResult] | None = None,
     keep: int = KEEP_RELEASES,
+    exporters: dict[str, Exporter] | None = None,
 ) -> PublishOutcome:
     settings = settings or get_settings()
     registry = registry or load_registry(settings.registry_path)
@@ -150,6 +158,9 @@ def publish_release(
     exports = write_exports(
         build, [p.name for p in plans if p.source != "none"], dbt_manifest.parent, release_id=release_id
     )
+    statuses = {p.name: p.status for p in plans}
+    for name, exporter in (exporters or {}).items():
+        exports[name] = exporter(build, statuses)
     manifest = {
         "release_id": release_id,
         "created_at": datetime.now(UTC).isoformat(),

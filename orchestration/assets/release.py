@@ -22,7 +22,8 @@ from publish.publisher import publish_release
 RELEASE_KEY = AssetKey(["release", "current"])
 
 
-def release_asset(marts: list[AssetKey]) -> AssetsDefinition:
+def release_asset(marts: list[AssetKey], exporters: dict | None = None) -> AssetsDefinition:
+    """`exporters`: extra parts of a release written by downstream layers (see publish.publisher.Exporter)."""
     release_key = RELEASE_KEY
     gate_specs = [
         AssetCheckSpec(
@@ -45,7 +46,9 @@ def release_asset(marts: list[AssetKey]) -> AssetsDefinition:
     def release(context: AssetExecutionContext):
         build = last_build_dir()
         outcome = publish_release(
-            dbt_manifest=build / "manifest.json", dbt_run_results=build / "run_results.json"
+            dbt_manifest=build / "manifest.json",
+            dbt_run_results=build / "run_results.json",
+            exporters=exporters,
         )
         marts_meta = outcome.manifest["marts"]
         for key in marts:
