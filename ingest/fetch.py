@@ -1,14 +1,16 @@
-"""Getting a feed's bytes: from its public URL over HTTP, or from the mirror directory when one is set.
+"""Getting a feed's bytes onto local disk: from its public URL over HTTP, or from the mirror directory.
 
 Belongs here: the HTTP client (timeouts, retries with exponential backoff, conditional GET with ETag /
-Last-Modified), the mirror lookup (`$LEVELUP_MIRROR/<mirror_path>`), body sanity checks that apply before
-parsing (empty body, an HTML error page served instead of data, a truncated download) and the sha256.
-Parsing and contract checks live in `ingest.parse` and `ingest.contract`.
+Last-Modified, the body streamed to a temporary file while its sha256 is computed, so a large file never sits in
+memory), the mirror lookup (`$LEVELUP_MIRROR/<mirror_path>`, confined to the mirror), body sanity checks that
+apply before parsing (empty body, an HTML error page served instead of data, a truncated download) and the
+sha256. Parsing and contract checks live in `ingest.parse` and `ingest.contract`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +30,8 @@ from core.settings import get_settings
 USER_AGENT = (
     "levelup-data-platform/0.1 (+https://www.gov.uk/government/publications/levelling-up-the-united-kingdom)"
 )
+HEAD_BYTES = 512
+CHUNK = 1 << 20
 
 
 class FetchError(RuntimeError):
@@ -42,52 +46,66 @@ class TransientHTTPError(FetchError):
 class Fetched:
     feed_id: str
     url: str  # the public address (recorded even when read through the mirror)
-    location: str  # where the bytes actually came from: the URL or the mirror file path
-    via: str  # "http" or "mirror"
+    location: str  # where the bytes actually came from: the URL or the local file path
+    via: str  # "http", "mirror" or "landing"
     retrieved_at: datetime
-    body: bytes | None  # None when the server answered 304 Not Modified
+    path: Path | None  # the local file holding the bytes; None when the server answered 304 Not Modified
+    sha256: str | None = None
+    n_bytes: int = 0
     etag: str | None = None
     last_modified: str | None = None
     attempts: int = 1
     headers: dict[str, str] = field(default_factory=dict)
+    is_temporary: bool = False  # path is a download the caller deletes when done
 
     @property
     def not_modified(self) -> bool:
-        return self.body is None
+        return self.path is None
 
-    @property
-    def sha256(self) -> str | None:
-        return hashlib.sha256(self.body).hexdigest() if self.body is not None else None
-
-    @property
-    def n_bytes(self) -> int:
-        return len(self.body) if self.body is not None else 0
+    def discard(self) -> None:
+        if self.is_temporary and self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
-def check_body(feed: FeedSpec, body: bytes, where: str, content_type: str | None = None) -> None:
+def check_head(feed: FeedSpec, head: bytes, size: int, where: str, content_type: str | None = None) -> None:
     """Reject bodies that are clearly not the data: empty, or an HTML page (error pages, login walls)."""
-    if not body.strip():
+    if size == 0 or (size <= HEAD_BYTES and not head.strip()):
         raise FetchError(f"feed {feed.id!r}: {where} returned an empty body")
-    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    looks_html = head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    looks_html = start.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
     if feed.format != "xlsx" and (looks_html or (content_type or "").startswith("text/html")):
         raise FetchError(
             f"feed {feed.id!r}: {where} returned an HTML page instead of {feed.format.upper()} "
-            f"(starts {body[:60]!r}); the source is probably serving an error page"
+            f"(starts {head[:60]!r}); the source is probably serving an error page"
         )
 
 
+def hash_file(path: Path) -> tuple[str, int, bytes]:
+    """sha256, size and the first bytes of a local file, read in chunks."""
+    h, size, head = hashlib.sha256(), 0, b""
+    with open(path, "rb") as fh:
+        while block := fh.read(CHUNK):
+            if not head:
+                head = block[:HEAD_BYTES]
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size, head
+
+
 def read_file(feed: FeedSpec, path: Path, via: str) -> Fetched:
-    """A local file (a mirror copy or a landing-zone drop) as a fetched body, with the same sanity checks."""
-    body = Path(path).read_bytes()
-    check_body(feed, body, f"{via} file {path}")
+    """A local file (a mirror copy or a landing-zone drop) as fetched bytes, with the same sanity checks."""
+    path = Path(path)
+    sha, size, head = hash_file(path)
+    check_head(feed, head, size, f"{via} file {path}")
     return Fetched(
         feed_id=feed.id,
         url=feed.url or "",
         location=str(path),
         via=via,
         retrieved_at=datetime.now(UTC),
-        body=body,
+        path=path,
+        sha256=sha,
+        n_bytes=size,
     )
 
 
@@ -103,7 +121,10 @@ def mirror_file(feed: FeedSpec, mirror: Path, relative: str | None = None) -> Pa
 def read_mirror(feed: FeedSpec, mirror: Path) -> Fetched:
     path = mirror_file(feed, mirror)
     if not feed.mirror_path or not path.is_file():
-        raise FetchError(f"feed {feed.id!r}: mirror file {path} not found (mirror_path={feed.mirror_path!r})")
+        raise FetchError(
+            f"feed {feed.id!r}: mirror file {path} not found (mirror_path={feed.mirror_path!r}, "
+            f"LEVELUP_MIRROR={mirror})"
+        )
     return read_file(feed, path, "mirror")
 
 
@@ -111,6 +132,10 @@ def _session() -> requests.Session:
     s = requests.Session()
     s.headers["User-Agent"] = USER_AGENT
     return s
+
+
+def download_dir(feed: FeedSpec) -> Path:
+    return get_settings().feed_dir(feed.id) / ".incoming"
 
 
 def fetch_http(
@@ -122,7 +147,8 @@ def fetch_http(
     backoff_s: float | None = None,
     session: requests.Session | None = None,
 ) -> Fetched:
-    """GET the feed's URL with conditional headers, retrying transient failures with exponential backoff."""
+    """GET the feed's URL with conditional headers, streaming the body to a temporary file in the feed's folder,
+    retrying transient failures with exponential backoff."""
     if not feed.url:
         raise FetchError(f"feed {feed.id!r} has no url")
     settings = get_settings()
@@ -135,49 +161,69 @@ def fetch_http(
         headers["If-Modified-Since"] = last_modified
     sess = session or _session()
     attempts = 0
+    target_dir = download_dir(feed)
 
     def once() -> Fetched:
         nonlocal attempts
         attempts += 1
         try:
-            resp = sess.get(feed.url, headers=headers, timeout=timeouts)
+            resp = sess.get(feed.url, headers=headers, timeout=timeouts, stream=True)
         except requests.exceptions.ChunkedEncodingError as exc:
             raise requests.exceptions.ConnectionError(f"truncated or broken body: {exc}") from exc
-        if resp.status_code == 304:
+        with resp:
+            if resp.status_code == 304:
+                return Fetched(
+                    feed.id, feed.url, feed.url, "http", datetime.now(UTC), None, None, 0, etag, last_modified,
+                    attempts,
+                )  # fmt: skip
+            if resp.status_code == 429 or resp.status_code >= 500:
+                raise TransientHTTPError(f"feed {feed.id!r}: GET {feed.url} answered HTTP {resp.status_code}")
+            if resp.status_code != 200:
+                raise FetchError(f"feed {feed.id!r}: GET {feed.url} answered HTTP {resp.status_code} {resp.reason}")
+            target_dir.mkdir(parents=True, exist_ok=True)
+            tmp = target_dir / f"download-{os.getpid()}-{attempts}.part"
+            h, size, head = hashlib.sha256(), 0, b""
+            try:
+                with open(tmp, "wb") as fh:
+                    for block in resp.iter_content(CHUNK):
+                        if not head:
+                            head = block[:HEAD_BYTES]
+                        h.update(block)
+                        size += len(block)
+                        fh.write(block)
+            except requests.exceptions.ChunkedEncodingError as exc:
+                tmp.unlink(missing_ok=True)
+                raise requests.exceptions.ConnectionError(f"truncated or broken body: {exc}") from exc
+            declared = resp.headers.get("Content-Length")
+            if (
+                declared is not None
+                and "gzip" not in resp.headers.get("Content-Encoding", "")
+                and int(declared) != size
+            ):
+                tmp.unlink(missing_ok=True)
+                raise requests.exceptions.ConnectionError(
+                    f"truncated body: Content-Length {declared} but {size} bytes received"
+                )
+            try:
+                check_head(feed, head, size, f"GET {feed.url}", resp.headers.get("Content-Type"))
+            except FetchError:
+                tmp.unlink(missing_ok=True)
+                raise
             return Fetched(
-                feed.id, feed.url, feed.url, "http", datetime.now(UTC), None, etag, last_modified, attempts
+                feed_id=feed.id,
+                url=feed.url,
+                location=feed.url,
+                via="http",
+                retrieved_at=datetime.now(UTC),
+                path=tmp,
+                sha256=h.hexdigest(),
+                n_bytes=size,
+                etag=resp.headers.get("ETag"),
+                last_modified=resp.headers.get("Last-Modified"),
+                attempts=attempts,
+                headers={k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "content-length")},
+                is_temporary=True,
             )
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise TransientHTTPError(f"feed {feed.id!r}: GET {feed.url} answered HTTP {resp.status_code}")
-        if resp.status_code != 200:
-            raise FetchError(
-                f"feed {feed.id!r}: GET {feed.url} answered HTTP {resp.status_code} {resp.reason}"
-            )
-        body = resp.content
-        declared = resp.headers.get("Content-Length")
-        if (
-            declared is not None
-            and "gzip" not in resp.headers.get("Content-Encoding", "")
-            and int(declared) != len(body)
-        ):
-            raise requests.exceptions.ConnectionError(
-                f"truncated body: Content-Length {declared} but {len(body)} bytes received"
-            )
-        check_body(feed, body, f"GET {feed.url}", resp.headers.get("Content-Type"))
-        return Fetched(
-            feed_id=feed.id,
-            url=feed.url,
-            location=feed.url,
-            via="http",
-            retrieved_at=datetime.now(UTC),
-            body=body,
-            etag=resp.headers.get("ETag"),
-            last_modified=resp.headers.get("Last-Modified"),
-            attempts=attempts,
-            headers={
-                k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "content-length")
-            },
-        )
 
     retrying = Retrying(
         stop=stop_after_attempt(max_attempts),
@@ -194,9 +240,7 @@ def fetch_http(
     except FetchError:
         raise
     except requests.exceptions.RequestException as exc:
-        raise FetchError(
-            f"feed {feed.id!r}: GET {feed.url} failed after {attempts} attempt(s): {exc}"
-        ) from exc
+        raise FetchError(f"feed {feed.id!r}: GET {feed.url} failed after {attempts} attempt(s): {exc}") from exc
 
 
 def fetch(

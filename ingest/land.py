@@ -1,9 +1,10 @@
 """The raw zone: immutable Parquet versions per feed, the `current` pointer dbt reads, and the ingest log.
 
-Belongs here: writing a validated table as a new version (write to a temp file, fsync, rename: a crash never
-leaves a half-written version), switching `current.parquet` atomically (symlink replaced with os.replace),
-the per-version sidecar metadata, the append-only ingest log and the HTTP validator state. Each feed writes
-only inside its own folder, so feeds can be ingested in parallel processes without any shared lock.
+Belongs here: turning a parsed candidate file into a version (fsync, rename: a crash never leaves a
+half-written version), switching `current.parquet` atomically (symlink replaced with os.replace), the
+per-version sidecar metadata, versions rejected by a quality check after their contract passed (kept, never
+made current, with the reason beside them), the append-only ingest log and the HTTP validator state. Each feed
+writes only inside its own folder, so feeds can be ingested in parallel processes without any shared lock.
 """
 
 from __future__ import annotations
@@ -12,10 +13,6 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from core.crashpoint import crashpoint
 from core.fsio import append_jsonl, atomic_write_bytes, finish_atomic, read_jsonl, swap_symlink
@@ -65,29 +62,44 @@ class FeedStore:
             return json.loads(self.http_state_file.read_text())
         return {}
 
-    # -- writing --------------------------------------------------------------------------------
-    def land(self, df: pd.DataFrame, info: VersionInfo) -> Path:
-        """Write `df` as the version named by its sha256 (idempotent) and make it current."""
+    def version_path(self, sha256: str) -> Path:
+        return self.versions / f"{sha256[:16]}.parquet"
+
+    def candidate_path(self, sha256: str) -> Path:
+        """Where a version is parsed to before it is checked (hidden; removed if it does not land)."""
         self.versions.mkdir(parents=True, exist_ok=True)
-        name = f"{info.sha256[:16]}"
-        target = self.versions / f"{name}.parquet"
-        if not target.exists():
-            table = pa.Table.from_pandas(df, preserve_index=False)
-            table = table.replace_schema_metadata(
-                {
-                    **(table.schema.metadata or {}),
-                    b"levelup.feed_id": info.feed_id.encode(),
-                    b"levelup.sha256": info.sha256.encode(),
-                }
-            )
-            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-            pq.write_table(table, tmp, compression="zstd")
-            finish_atomic(tmp, target)
+        return self.versions / f".candidate-{sha256[:16]}-{os.getpid()}.parquet"
+
+    def rejection(self, sha256: str) -> dict | None:
+        """Why a version whose contract passed was not accepted (a quality check), or None."""
+        path = self.version_path(sha256).with_suffix(".rejected")
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def clean_candidates(self) -> None:
+        if self.versions.is_dir():
+            for p in self.versions.glob(".candidate-*"):
+                p.unlink(missing_ok=True)
+
+    # -- writing --------------------------------------------------------------------------------
+    def land_candidate(self, candidate: Path, info: VersionInfo, *, make_current: bool = True) -> Path:
+        """Move a checked candidate into place as the version named by its sha256 (idempotent), write its sidecar,
+        and (unless it was rejected) make it current."""
+        target = self.version_path(info.sha256)
+        if target.exists():
+            candidate.unlink(missing_ok=True)
+        else:
+            finish_atomic(candidate, target)
         crashpoint("ingest")  # version written, sidecar and pointer not yet
         info = VersionInfo(**{**asdict(info), "raw_file": str(target)})
         atomic_write_bytes(target.with_suffix(".json"), info.to_json().encode())
-        swap_symlink(self.current, os.path.relpath(target, self.dir))
+        if make_current:
+            swap_symlink(self.current, os.path.relpath(target, self.dir))
         return target
+
+    def reject(self, info: VersionInfo, reasons: list[str]) -> None:
+        """Record that a landed version was rejected by a quality check: it is never made current."""
+        path = self.version_path(info.sha256).with_suffix(".rejected")
+        atomic_write_bytes(path, json.dumps({"sha256": info.sha256, "reasons": reasons}, indent=2).encode())
 
     def save_http_state(self, etag: str | None, last_modified: str | None) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -13,13 +13,13 @@ Belongs here:
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.fsio import sha256_file
 from core.registry import FeedSpec, Registry
 from core.settings import Settings, get_settings
 from ingest.fetch import read_file
@@ -135,7 +135,7 @@ def ingest_landing_file(
     result = ingest_feed(
         feed, settings, raise_on_failure=False, source=lambda: read_file(feed, path, "landing")
     )
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    sha = sha256_file(path)
     if not move:
         return LandingOutcome(result, None)
     if result.status == "failed":

@@ -1,8 +1,13 @@
-"""Turning a feed's bytes into a table of text cells, per the registry's `format` and `parser` options.
+"""Turning a feed's file into a typed, line-numbered table, with DuckDB streaming over the file.
 
-Belongs here: CSV / XLSX / JSON readers and the per-feed reshaping the registry asks for (column renames,
-constant columns, flattening the ELS geography JSON). Every cell stays text here; types are the contract's
-job (`ingest.contract`), so that a bad cell is reported with its row, not lost in a reader's guess.
+Belongs here: reading the registered `format` (CSV with DuckDB's reader; the small XLSX and JSON reference files
+through pandas) into one DuckDB relation with the registry's parser options applied (column renames, constant
+columns, the ELS geography JSON flattened, a repeated non-contract column kept under a suffixed name), typing
+each contract column (`try_cast`: a cell that does not read as its type becomes NULL and is named in
+`_cast_failures`, for the contract to report), numbering source records (`_source_line`, the header is line 1),
+and writing the result straight to a Parquet file. Structural problems (wrong field count, invalid encoding, a
+header that repeats a contract column) are ParseErrors naming the feed, the file and the lines. No cell passes
+through Python on the CSV path; whether the values are acceptable is the contract's job (`ingest.contract`).
 """
 
 from __future__ import annotations
@@ -10,84 +15,157 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from core.registry import FeedSpec
 
+SQL_TYPES = {"str": "VARCHAR", "float": "DOUBLE", "int": "BIGINT", "date": "DATE"}
+SAMPLE = 5
+
 
 class ParseError(ValueError):
-    """The body could not be read as the registered format; the message names feed, file and line."""
+    """The file could not be read as the registered format; the message names feed, file and lines."""
 
 
-def _read_csv(feed: FeedSpec, body: bytes, where: str) -> pd.DataFrame:
-    enc = feed.parser.encoding
+@dataclass
+class Parsed:
+    rows: int
+    columns: list[str]  # source columns after renames, in file order, plus constants
+    notes: list[str] = field(default_factory=list)  # repairs made at parse time (named in the ingest log)
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _encoding(feed: FeedSpec) -> tuple[str, bool]:
+    """DuckDB's encoding name for the registry's, and whether a BOM is expected."""
+    enc = feed.parser.encoding.lower().replace("_", "-")
+    if enc in ("utf-8-sig", "utf8-sig", "utf-8", "utf8"):
+        return "utf-8", enc.endswith("sig")
+    if enc in ("latin-1", "latin1", "iso-8859-1"):
+        return "latin-1", False
+    if enc in ("utf-16", "utf16"):
+        return "utf-16", False
+    raise ParseError(f"feed {feed.id!r}: parser.encoding {feed.parser.encoding!r} is not supported")
+
+
+def _read_header(feed: FeedSpec, path: Path, where: str) -> list[str]:
+    with open(path, "rb") as fh:
+        first = fh.readline(1 << 20)
+    if not first.strip():
+        raise ParseError(f"feed {feed.id!r}: {where} has no header row")
     try:
-        text = body.decode(enc)
+        text = first.decode(feed.parser.encoding)
     except UnicodeDecodeError as exc:
-        line = body[: exc.start].count(b"\n") + 1
         raise ParseError(
-            f"feed {feed.id!r}: {where} is not valid {enc}: byte {body[exc.start : exc.start + 1]!r} "
-            f"at offset {exc.start} (line {line}); was the file re-saved in another encoding?"
+            f"feed {feed.id!r}: {where} is not valid {feed.parser.encoding}: byte "
+            f"{first[exc.start : exc.start + 1]!r} at offset {exc.start} (line 1); was the file re-saved in "
+            "another encoding?"
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = next(reader)
-    except StopIteration:
-        raise ParseError(f"feed {feed.id!r}: {where} has no header row") from None
-    except csv.Error as exc:
+        return next(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    except (csv.Error, StopIteration) as exc:
         raise ParseError(f"feed {feed.id!r}: {where}: unreadable header: {exc}") from None
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise ParseError(f"feed {feed.id!r}: {where}: header repeats column(s) {dupes}")
-    rows, bad = [], []
-    try:
-        for lineno, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != len(header):
-                bad.append((lineno, len(row), row[:4]))
-                continue
-            rows.append(row)
-    except csv.Error as exc:
-        raise ParseError(
-            f"feed {feed.id!r}: {where}: malformed CSV near line {reader.line_num}: {exc}"
-        ) from None
+
+
+def _dedupe_header(feed: FeedSpec, header: list[str], where: str) -> tuple[list[str], list[str]]:
+    """A repeated column that the contract does not use is kept under `<name>_2`, `<name>_3`...; a repeated
+    contract column is an error (which copy would be the data?)."""
+    contract_cols = {feed.parser.rename.get(c.name, c.name) for c in feed.contract.columns}
+    seen: dict[str, int] = {}
+    out, notes, bad = [], [], []
+    for name in header:
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] == 1:
+            out.append(name)
+            continue
+        if feed.parser.rename.get(name, name) in contract_cols or name in contract_cols:
+            bad.append(name)
+        new = f"{name}_{seen[name]}"
+        out.append(new)
+        notes.append(f"header repeats column {name!r}: copy {seen[name]} kept as {new!r} (not a contract column)")
     if bad:
-        sample = "; ".join(f"line {ln}: {n} fields, starts {start}" for ln, n, start in bad[:5])
+        raise ParseError(f"feed {feed.id!r}: {where}: header repeats contract column(s) {sorted(set(bad))}")
+    return out, notes
+
+
+def _csv_relation(feed: FeedSpec, path: Path, names: list[str]) -> str:
+    encoding, _ = _encoding(feed)
+    columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
+    return (
+        f"read_csv({literal(str(path))}, header = true, auto_detect = false, columns = {columns}, "
+        f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, encoding = {literal(encoding)}, "
+        "null_padding = false, store_rejects = true, max_line_size = 10000000) with ordinality"
+    )
+
+
+def _structural_errors(feed: FeedSpec, con: duckdb.DuckDBPyConnection, path: Path, where: str, width: int):
+    rejects = con.execute(
+        "select line, line_byte_position, error_type, csv_line, error_message from reject_errors "
+        "order by line limit 10000"
+    ).fetchall()
+    if not rejects:
+        return
+    n = con.execute("select count(*) from reject_errors").fetchone()[0]
+    encoding = [r for r in rejects if r[2] == "INVALID ENCODING"]
+    if encoding:
+        line, pos = encoding[0][0], encoding[0][1]
+        with open(path, "rb") as fh:
+            fh.seek(pos)
+            chunk = fh.read(1 << 16)
+        offset, byte = pos, b"?"
+        try:
+            chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            offset, byte = pos + exc.start, chunk[exc.start : exc.start + 1]
         raise ParseError(
-            f"feed {feed.id!r}: {where}: {len(bad)} row(s) do not have the header's {len(header)} fields "
-            f"(shifted columns or a truncated file?). {sample}"
+            f"feed {feed.id!r}: {where} is not valid {feed.parser.encoding}: byte {byte!r} at offset {offset} "
+            f"(line {line}); was the file re-saved in another encoding? ({len(encoding)} line(s) affected)"
         )
-    df = pd.DataFrame(rows, columns=header, dtype="str")
-    df.index = pd.RangeIndex(2, 2 + len(df))  # index = source line number, for error messages
-    return df.replace("", None)
-
-
-def _read_xlsx(feed: FeedSpec, body: bytes, where: str) -> pd.DataFrame:
-    try:
-        df = pd.read_excel(
-            io.BytesIO(body),
-            sheet_name=feed.parser.sheet or 0,
-            header=feed.parser.header_row or 0,
-            dtype=str,
-            engine="openpyxl",
-        )
-    except ValueError as exc:
+    fields = [r for r in rejects if r[2] in ("MISSING COLUMNS", "TOO MANY COLUMNS")]
+    if fields:
+        samples = []
+        for line, _, _, text, _ in fields[:SAMPLE]:
+            cells = next(csv.reader(io.StringIO(text or "")), [])
+            samples.append(f"line {line}: {len(cells)} fields, starts {cells[:4]}")
         raise ParseError(
-            f"feed {feed.id!r}: {where}: cannot read sheet {feed.parser.sheet!r}: {exc}"
-        ) from None
-    except Exception as exc:  # openpyxl raises zipfile/KeyError flavours for corrupt files
-        raise ParseError(f"feed {feed.id!r}: {where}: not a readable xlsx workbook: {exc}") from None
-    df = df.dropna(how="all")
-    df.columns = [str(c).strip() for c in df.columns]
-    df.index = df.index + (feed.parser.header_row or 0) + 2  # spreadsheet row numbers
-    return df
+            f"feed {feed.id!r}: {where}: {len(fields) if len(fields) < 10000 else n} row(s) do not have the "
+            f"header's {width} fields (shifted columns or a truncated file?). " + "; ".join(samples)
+        )
+    first = rejects[0]
+    raise ParseError(
+        f"feed {feed.id!r}: {where}: malformed CSV near line {first[0]}: {first[4]} ({n} row(s) affected)"
+    )
 
 
-def _read_json(feed: FeedSpec, body: bytes, where: str) -> pd.DataFrame:
+def _pandas_table(feed: FeedSpec, path: Path, where: str) -> pd.DataFrame:
+    """The small XLSX / JSON reference files: read as text cells with pandas, index = source line number."""
+    if feed.format == "xlsx":
+        try:
+            df = pd.read_excel(
+                path, sheet_name=feed.parser.sheet or 0, header=feed.parser.header_row or 0, dtype=str,
+                engine="openpyxl",
+            )  # fmt: skip
+        except ValueError as exc:
+            raise ParseError(f"feed {feed.id!r}: {where}: cannot read sheet {feed.parser.sheet!r}: {exc}") from None
+        except Exception as exc:  # openpyxl raises zipfile/KeyError flavours for corrupt files
+            raise ParseError(f"feed {feed.id!r}: {where}: not a readable xlsx workbook: {exc}") from None
+        df = df.dropna(how="all")
+        df.columns = [str(c).strip() for c in df.columns]
+        df.index = df.index + (feed.parser.header_row or 0) + 2  # spreadsheet row numbers
+        return df
     try:
-        doc = json.loads(body.decode(feed.parser.encoding))
+        doc = json.loads(Path(path).read_bytes().decode(feed.parser.encoding))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(f"feed {feed.id!r}: {where}: not valid JSON: {exc}") from None
     if feed.parser.json_layout == "els_geo_metadata":
@@ -105,19 +183,166 @@ def _read_json(feed: FeedSpec, body: bytes, where: str) -> pd.DataFrame:
             }
             for v in doc.values()
         ]
-        return pd.DataFrame.from_records(
+        df = pd.DataFrame.from_records(
             records, columns=["areacd", "areanm", "level", "parents", "children", "start", "end"]
         )
-    if isinstance(doc, list):
-        return pd.DataFrame.from_records(doc).astype("str")
-    raise ParseError(f"feed {feed.id!r}: {where}: unsupported JSON layout")
-
-
-def parse(feed: FeedSpec, body: bytes, where: str) -> pd.DataFrame:
-    reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json}[feed.format]
-    df = reader(feed, body, where)
-    if feed.parser.rename:
-        df = df.rename(columns=feed.parser.rename)
-    for col, value in feed.parser.constants.items():
-        df[col] = value
+    elif isinstance(doc, list):
+        df = pd.DataFrame.from_records(doc).astype("str")
+    else:
+        raise ParseError(f"feed {feed.id!r}: {where}: unsupported JSON layout")
+    df.index = pd.RangeIndex(2, 2 + len(df))
     return df
+
+
+def contract_types(feed: FeedSpec, columns: list[str]) -> dict[str, str]:
+    """Column -> registry type (str/float/int/date) for every column present; regex specs match several."""
+    types: dict[str, str] = {}
+    for spec in feed.contract.columns:
+        for c in columns:
+            if (spec.regex and re.fullmatch(spec.name, c)) or (not spec.regex and c == spec.name):
+                types[c] = spec.type
+    return types
+
+
+def _typed_projection(columns: list[str], types: dict[str, str], empty_is_null: bool) -> str:
+    """Text columns as they are (an empty CSV cell is NULL); typed columns through try_cast, with the names of the
+    columns whose cell did not read as its type in `_cast_failures` (NULL when every cell read)."""
+    parts, checks = [], []
+    for c in columns:
+        q = quote(c)
+        t = types.get(c, "str")
+        if t == "str":
+            parts.append(f"nullif({q}, '') as {q}" if empty_is_null else q)
+            continue
+        text = f"nullif(trim({q}), '')"
+        parts.append(f"try_cast({text} as {SQL_TYPES[t]}) as {q}")
+        checks.append(f"case when {text} is not null and try_cast({text} as {SQL_TYPES[t]}) is null then {literal(c)} end")
+    failures = f"nullif(concat_ws(',', {', '.join(checks)}), '')" if checks else "cast(null as varchar)"
+    return ", ".join(parts) + f", {failures} as _cast_failures"
+
+
+def write_parsed(
+    feed: FeedSpec,
+    path: Path,
+    where: str,
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    *,
+    stamp: dict[str, str] | None = None,
+) -> Parsed:
+    """Parse `path` and write the typed, line-numbered table to the Parquet file `out` in one streaming pass.
+    `stamp`: constant columns recorded on every row (the feed id and the file's sha256, for provenance)."""
+    notes: list[str] = []
+    if feed.format == "csv":
+        header = _read_header(feed, path, where)
+        names, notes = _dedupe_header(feed, header, where)
+        source = _csv_relation(feed, path, names)
+        renamed = [feed.parser.rename.get(n, n) for n in names]
+        select_src = ", ".join(f"{quote(n)} as {quote(r)}" for n, r in zip(names, renamed, strict=True))
+        base = f"select {select_src}, ordinality + 1 as _source_line from {source}"
+    else:
+        df = _pandas_table(feed, path, where)
+        df = df.rename(columns=feed.parser.rename)
+        df = df.astype("string").where(df.notna(), None)
+        df["_source_line"] = df.index.astype("int64")
+        con.register("_pandas_source", df.reset_index(drop=True))
+        renamed = [c for c in df.columns if c != "_source_line"]
+        base = "select * from _pandas_source"
+    constants = dict(feed.parser.constants)
+    columns = [c for c in renamed if c not in constants] + list(constants)
+    const_sql = "".join(f", {literal(v)} as {quote(k)}" for k, v in constants.items())
+    types = contract_types(feed, columns)
+    keep = ", ".join(quote(c) for c in renamed if c not in constants)
+    stamp = stamp or {}
+    stamp_sql = "".join(f"{literal(v)} as {quote(k)}, " for k, v in stamp.items())
+    kv = ", ".join(f"{literal('levelup.' + k.strip('_'))}: {literal(v)}" for k, v in stamp.items())
+    sql = (
+        f"copy (with src as ({base}), "
+        f"withconst as (select {keep}{const_sql}, _source_line from src) "
+        f"select {stamp_sql}{_typed_projection(columns, types, feed.format == 'csv')}, _source_line from withconst) "
+        f"to {literal(str(out))} (format parquet, compression zstd"
+        + (f", kv_metadata {{{kv}}}" if kv else "")
+        + ")"
+    )
+    try:
+        con.execute(sql)
+    except duckdb.Error as exc:
+        out.unlink(missing_ok=True)
+        raise ParseError(f"feed {feed.id!r}: {where}: could not be read as {feed.format.upper()}: {exc}") from None
+    if feed.format == "csv":
+        try:
+            _structural_errors(feed, con, path, where, len(names))
+        except ParseError:
+            out.unlink(missing_ok=True)
+            raise
+    rows = con.execute(f"select count(*) from read_parquet({literal(str(out))})").fetchone()[0]
+    return Parsed(rows=rows, columns=columns, notes=notes)
+
+
+def register_frame(feed: FeedSpec, table, con: duckdb.DuckDBPyConnection, name: str) -> Parsed:
+    """An in-memory table of text cells (pyarrow, e.g. a decrypted restricted delivery) as the typed, line-numbered
+    view `name` on `con`: the same typing as a landed file, nothing written to disk."""
+    con.register(f"{name}_text", table)
+    columns = list(table.column_names)
+    types = contract_types(feed, columns)
+    con.execute(
+        f"create or replace temp view {name} as select {_typed_projection(columns, types, True)}, "
+        f"row_number() over () + 1 as _source_line from {name}_text"
+    )
+    return Parsed(rows=table.num_rows, columns=columns)
+
+
+def field_count_problems(feed: FeedSpec, path: Path, where: str) -> ParseError | None:
+    """Rows whose field count differs from the header's, counted exactly (quotes respected), or None.
+
+    DuckDB's reader tolerates one trailing empty field, so a row shifted right by one column whose last cell is
+    empty is read without complaint; the contract then fails on its columns, and this scan (run only then) names
+    the real cause and the lines."""
+    if feed.format != "csv":
+        return None
+    width = len(_read_header(feed, path, where))
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        rows = con.execute(
+            f"with lines as (select ordinality as line, raw from read_csv({literal(str(path))}, header = false, "
+            "auto_detect = false, columns = {'raw': 'VARCHAR'}, delim = '\x1f', quote = '', escape = '', "
+            "max_line_size = 10000000) with ordinality), "
+            "unquoted as (select line, raw, regexp_replace(raw, '\"([^\"]|\"\")*\"', '', 'g') as bare from lines "
+            "where line > 1 and raw is not null), "
+            "counted as (select line, raw, length(bare) - length(replace(bare, ',', '')) + 1 as fields from unquoted) "
+            f"select line, fields, raw, count(*) over () as n from counted where fields <> {width} order by line limit {SAMPLE}"
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return None
+    samples = []
+    for line, fields, raw, _ in rows:
+        cells = next(csv.reader(io.StringIO(raw or "")), [])
+        samples.append(f"line {line}: {fields} fields, starts {cells[:4]}")
+    return ParseError(
+        f"feed {feed.id!r}: {where}: {rows[0][3]} row(s) do not have the header's {width} fields "
+        "(shifted columns or a truncated file?). " + "; ".join(samples)
+    )
+
+
+def raw_cells(feed: FeedSpec, path: Path, lines: list[int], columns: list[str]) -> dict[int, dict[str, str]]:
+    """The source text of a few records (for error messages about cells that did not read as their type)."""
+    if not lines or feed.format != "csv":
+        return {}
+    header = _read_header(feed, path, str(path))
+    names, _ = _dedupe_header(feed, header, str(path))
+    inverse = {feed.parser.rename.get(n, n): n for n in names}
+    wanted = [c for c in columns if c in inverse]
+    if not wanted:
+        return {}
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            f"select ordinality + 1, {', '.join(quote(inverse[c]) for c in wanted)} from "
+            f"{_csv_relation(feed, path, names)} where ordinality + 1 in ({', '.join(str(int(x)) for x in lines)})"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0]: dict(zip(wanted, r[1:], strict=True)) for r in rows}

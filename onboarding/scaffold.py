@@ -455,9 +455,10 @@ def scaffold_feed(
 ) -> ScaffoldResult:
     """Append a stanza for `feed_id`, write its staging model and docs stub, sync dbt, validate."""
     from core.registry import FEED_ID, RegistryError, load_registry
-    from ingest import dbt_sync
-    from ingest.contract import ContractError, validate
-    from ingest.parse import parse
+    from ingest.contract import ContractError
+    from ingest.parse import ParseError
+    from ingest.pipeline import check_file
+    from warehouse import dbt_sync
 
     if not FEED_ID.match(feed_id):
         raise ScaffoldError(f"{feed_id!r} is not a kebab-case feed id")
@@ -522,8 +523,8 @@ def scaffold_feed(
                 "dbt is not in step with the registry after scaffolding:\n" + "\n".join(problems)
             )
         where = str(sample)
-        checked = validate(feed, parse(feed, Path(sample).read_bytes(), where), where)
-    except (RegistryError, ContractError, ScaffoldError) as exc:
+        checked_rows = check_file(feed, Path(sample), where)
+    except (RegistryError, ContractError, ParseError, ScaffoldError) as exc:
         restore()
         raise ScaffoldError(
             f"scaffolded feed {feed_id!r} does not validate; nothing was kept:\n{exc}"
@@ -537,5 +538,5 @@ def scaffold_feed(
         files_written=[registry_path, staging, docs],
         dbt_files_changed=changed,
         inference=inf,
-        contract_rows=len(checked),
+        contract_rows=checked_rows,
     )

@@ -1,14 +1,15 @@
 """dbt as Dagster sees it: the project handle, the CLI resource and the translator.
 
-Belongs here: `dbt_project()` (dagster-dbt's `DbtProject` over the shared project; `prepare_if_dev()` re-parses
-under `dagster dev`, otherwise the manifest built by the install step / `levelup run` is used as is, so
-importing the definitions never runs dbt), the `DbtCliResource`, and the translator that maps dbt nodes to
+Belongs here: `dbt_project()` (dagster-dbt's `DbtProject` over the shared project; under `dagster dev` the
+manifest is re-parsed if the project changed, as `prepare_if_dev()` would, but with the venv's dbt; otherwise the
+manifest built by the install step / `levelup run` is used as is, so importing the definitions never runs dbt), the `DbtCliResource`, and the translator that maps dbt nodes to
 Dagster asset keys (`<schema>/<name>`) and turns dbt tests into non-blocking asset checks: the publish gate
 (`quality.gate`) reads dbt's own results and holds back only the marts downstream of a failure.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -17,7 +18,7 @@ from dagster import AssetCheckSpec, AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
 from core.dbt import dbt_executable
-from warehouse.project import manifest_path, project_dir
+from warehouse.project import ensure_manifest, manifest_path, project_dir
 
 
 class ManifestMissing(RuntimeError):
@@ -56,7 +57,8 @@ class LevelupDbtTranslator(DagsterDbtTranslator):
 def dbt_project() -> DbtProject:
     root = project_dir()
     project = DbtProject(project_dir=root, profiles_dir=root)
-    project.prepare_if_dev()
+    if os.environ.get("DAGSTER_IS_DEV_CLI"):
+        ensure_manifest()  # dagster-dbt's prepare_if_dev(), with the venv's dbt executable
     if not manifest_path().exists():
         raise ManifestMissing(
             f"{manifest_path()} does not exist: run `levelup sync-dbt` (make does it on install) before loading "

@@ -14,12 +14,16 @@ import re
 import time
 from datetime import UTC, datetime
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from core.fsio import swap_symlink
 from core.registry import FeedSpec, Registry, load_registry
 from core.settings import Settings, get_settings
 from ingest.contract import ContractError, validate
+from ingest.parse import register_frame
 from restricted.crypto import decrypt_bytes, read_encrypted, secure_dir, write_encrypted
 from restricted.keys import RestrictedKey, RestrictedKeyError, load_key, redact
 from restricted.zone import Zone, log_attempt, pending_deliveries, read_log
@@ -47,6 +51,26 @@ def _check_answers(feed: FeedSpec, df: pd.DataFrame, where: str) -> None:
         )
 
 
+def _checked_frame(feed: FeedSpec, plain: bytes, where: str) -> pd.DataFrame:
+    """The decrypted CSV, typed and checked against the registry contract, in memory only (an in-memory DuckDB;
+    nothing record-level is written to disk)."""
+    text = pacsv.read_csv(
+        io.BytesIO(plain), convert_options=pacsv.ConvertOptions(column_types=None, strings_can_be_null=True),
+        read_options=pacsv.ReadOptions(autogenerate_column_names=False),
+    )  # fmt: skip
+    text = text.cast(pa.schema([(n, pa.string()) for n in text.column_names]))
+    del plain
+    con = duckdb.connect()
+    try:
+        parsed = register_frame(feed, text, con, "delivery")
+        validate(feed, con, "delivery", parsed.columns, parsed.rows, where)
+        df = con.execute("select * exclude (_cast_failures, _source_line) from delivery").df()
+    finally:
+        con.close()
+    _check_answers(feed, df, where)
+    return df
+
+
 def ingest_delivery(settings: Settings, feed: FeedSpec, path, key: RestrictedKey) -> dict:
     """One delivery: decrypt, check, land encrypted. Returns the attempt (also appended to the zone's log)."""
     zone = Zone(settings)
@@ -66,23 +90,14 @@ def ingest_delivery(settings: Settings, feed: FeedSpec, path, key: RestrictedKey
     if sha in done:
         return {**entry, "status": "unchanged", "message": "delivery already landed (same sha256)"}
     try:
-        plain = decrypt_bytes(blob, key, where=path.name)
-        df = pd.read_csv(
-            io.BytesIO(plain), dtype={"respondent_id": str, "lad_code": str, "age_band": str, "sex": str}
-        )
-        del plain
-        df = validate(feed, df, path.name)
-        _check_answers(feed, df, path.name)
-    except (RestrictedKeyError, ContractError, ValueError) as exc:
+        df = _checked_frame(feed, decrypt_bytes(blob, key, where=path.name), path.name)
+    except (RestrictedKeyError, ContractError, ValueError, pa.ArrowInvalid) as exc:
         # pandera's sample rows could carry respondent values: keep only the summary lines of a contract error
         msg = str(exc) if not isinstance(exc, ContractError) else exc.args[0].split("; rows ")[0]
         msg = redact(re.sub(r"line \d+: \{[^}]*\}", "line <redacted>", msg), key)
         entry.update(status="failed", message=msg, finished_at=datetime.now(UTC).isoformat())
         log_attempt(settings, feed.id, entry)
         return entry
-    for col in ONS4:
-        df[col] = df[col].astype("Int64")
-    df["survey_year"] = df["survey_year"].astype("int64")
     buf = io.BytesIO()
     df.assign(_delivery=path.name, _delivery_sha256=sha).to_parquet(buf, index=False)
     versions = secure_dir(fdir / "versions")

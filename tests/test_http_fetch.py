@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -59,7 +60,8 @@ def test_retries_5xx_then_succeeds(feed_at, data_dir):
     feed, route = feed_at()
     route.plan = ["500", "503", "ok"]
     got = fetch_http(feed, backoff_s=0.01)
-    assert got.attempts == 3 and got.body == CSV
+    assert got.attempts == 3 and got.path.read_bytes() == CSV and got.sha256 == hashlib.sha256(CSV).hexdigest()
+    got.discard()
     assert len(route.requests) == 3
 
 
