@@ -102,9 +102,9 @@ def build_schema(feed: FeedSpec, today: date | None = None) -> DataFrameSchema:
                 Check(
                     lambda d, ind=ind, unit=unit, units=units: (
                         ~d.table[ind].isin(list(units)).fill_null(False)
-                        | ibis.or_(*[(d.table[ind] == n) & (d.table[unit] == u) for n, u in units.items()]).fill_null(
-                            False
-                        )
+                        | ibis.or_(
+                            *[(d.table[ind] == n) & (d.table[unit] == u) for n, u in units.items()]
+                        ).fill_null(False)
                     ),
                     name=f"{unit} equals the registered unit of its indicator {units}",
                 )
@@ -132,8 +132,9 @@ def build_schema(feed: FeedSpec, today: date | None = None) -> DataFrameSchema:
         per = c.period_column
         checks.append(
             Check(
-                lambda d, per=per: d.table[per].isnull()
-                | (_period_start_year(d.table[per]) <= today.year).fill_null(True),
+                lambda d, per=per: (
+                    d.table[per].isnull() | (_period_start_year(d.table[per]) <= today.year).fill_null(True)
+                ),
                 name=f"{per} does not start after {today.year} (a future period is a typo or a wrong column)",
             )
         )
@@ -192,11 +193,17 @@ def _tests(feed: FeedSpec, schema: DataFrameSchema, table, columns: list[str]) -
             if not spec.nullable:
                 tests.append(_Test(f"t{len(tests)}", name, "not_nullable", col.notnull(), show))
             for check in spec.checks:
-                tests.append(_Test(f"t{len(tests)}", name, check.error or check.name, _builtin(check, col), show, check))
+                tests.append(
+                    _Test(
+                        f"t{len(tests)}", name, check.error or check.name, _builtin(check, col), show, check
+                    )
+                )
     data = IbisData(table)
     for check in schema.checks:
         stats = check.statistics or {}
-        show = [x for x in (c.indicator_column, c.unit_column, c.value_column, c.period_column) if x in columns]
+        show = [
+            x for x in (c.indicator_column, c.unit_column, c.value_column, c.period_column) if x in columns
+        ]
         target = stats.get("value_column") or c.indicator_column or feed.id
         tests.append(_Test(f"t{len(tests)}", target, check.name, check._check_fn(data), show, check))
     return tests
@@ -255,7 +262,9 @@ def _diagnose(feed: FeedSpec, failures: list[Failure], rows: int, raw: dict[int,
 
 def _shifted(feed: FeedSpec, failures: list[Failure], rows: int) -> Failure | None:
     """Many columns failing on most rows at once is one cause: the columns are shifted."""
-    heavy = [f for f in failures if f.column in {s.name for s in feed.contract.columns} and f.count >= 0.5 * rows]
+    heavy = [
+        f for f in failures if f.column in {s.name for s in feed.contract.columns} and f.count >= 0.5 * rows
+    ]
     cols = list(dict.fromkeys(f.column for f in heavy))
     if len(cols) < 3:
         return None
@@ -293,7 +302,8 @@ def validate(
     missing = [
         s.name
         for s in feed.contract.columns
-        if (not s.regex and s.name not in columns) or (s.regex and not any(re.fullmatch(s.name, c) for c in columns))
+        if (not s.regex and s.name not in columns)
+        or (s.regex and not any(re.fullmatch(s.name, c) for c in columns))
     ]
     if missing:
         raise ContractError(
@@ -305,7 +315,9 @@ def validate(
     backend = ibis.duckdb.from_connection(con)
     table = backend.table(relation)
     tests = _tests(feed, schema, table, columns)
-    counts = table.aggregate([(~t.ok).cast("int64").sum().name(t.key) for t in tests]).to_pyarrow().to_pylist()[0]
+    counts = (
+        table.aggregate([(~t.ok).cast("int64").sum().name(t.key) for t in tests]).to_pyarrow().to_pylist()[0]
+    )
     failures: list[Failure] = []
     for t in tests:
         n = int(counts[t.key] or 0)

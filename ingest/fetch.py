@@ -179,7 +179,9 @@ def fetch_http(
             if resp.status_code == 429 or resp.status_code >= 500:
                 raise TransientHTTPError(f"feed {feed.id!r}: GET {feed.url} answered HTTP {resp.status_code}")
             if resp.status_code != 200:
-                raise FetchError(f"feed {feed.id!r}: GET {feed.url} answered HTTP {resp.status_code} {resp.reason}")
+                raise FetchError(
+                    f"feed {feed.id!r}: GET {feed.url} answered HTTP {resp.status_code} {resp.reason}"
+                )
             target_dir.mkdir(parents=True, exist_ok=True)
             tmp = target_dir / f"download-{os.getpid()}-{attempts}.part"
             h, size, head = hashlib.sha256(), 0, b""
@@ -221,7 +223,9 @@ def fetch_http(
                 etag=resp.headers.get("ETag"),
                 last_modified=resp.headers.get("Last-Modified"),
                 attempts=attempts,
-                headers={k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "content-length")},
+                headers={
+                    k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "content-length")
+                },
                 is_temporary=True,
             )
 
@@ -240,7 +244,9 @@ def fetch_http(
     except FetchError:
         raise
     except requests.exceptions.RequestException as exc:
-        raise FetchError(f"feed {feed.id!r}: GET {feed.url} failed after {attempts} attempt(s): {exc}") from exc
+        raise FetchError(
+            f"feed {feed.id!r}: GET {feed.url} failed after {attempts} attempt(s): {exc}"
+        ) from exc
 
 
 def fetch(

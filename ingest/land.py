@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from core.crashpoint import crashpoint
@@ -95,6 +96,45 @@ class FeedStore:
         if make_current:
             swap_symlink(self.current, os.path.relpath(target, self.dir))
         return target
+
+    def accepted_versions(self) -> list[VersionInfo]:
+        """Every version that was made current at some point and not rejected since, oldest first."""
+        out = []
+        for meta in self.versions.glob("*.json") if self.versions.is_dir() else []:
+            info = VersionInfo(**json.loads(meta.read_text()))
+            if Path(info.raw_file).exists() and self.rejection(info.sha256) is None:
+                out.append(info)
+        return sorted(out, key=lambda i: i.retrieved_at)
+
+    def restore_previous(self, reasons: list[str]) -> VersionInfo | None:
+        """Reject the current version (a check downstream of it failed) and make the previous accepted version
+        current again. Returns that version, or None (and changes nothing) when there is no earlier version."""
+        cur = self.current_info()
+        if cur is None:
+            return None
+        earlier = [
+            v
+            for v in self.accepted_versions()
+            if v.sha256 != cur.sha256 and v.retrieved_at <= cur.retrieved_at
+        ]
+        if not earlier:
+            return None
+        self.reject(cur, reasons)
+        swap_symlink(self.current, os.path.relpath(earlier[-1].raw_file, self.dir))
+        self.append_log(
+            {
+                "feed_id": self.feed_id,
+                "sha256": cur.sha256,
+                "status": "failed",
+                "contract_result": "rejected",
+                "message": f"feed {self.feed_id!r}: version {cur.sha256[:12]} passed ingest but a check on the marts "
+                f"built from it failed; rejected, and the previous version {earlier[-1].sha256[:12]} restored "
+                "and used throughout:\n  - " + "\n  - ".join(reasons),
+                "restored_sha256": earlier[-1].sha256,
+                "finished_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        return earlier[-1]
 
     def reject(self, info: VersionInfo, reasons: list[str]) -> None:
         """Record that a landed version was rejected by a quality check: it is never made current."""

@@ -118,7 +118,7 @@ def _move(path: Path, dest_dir: Path) -> Path:
 
 
 def ingest_landing_file(
-    feed: FeedSpec, path: Path, settings: Settings | None = None, *, move: bool = True
+    feed: FeedSpec, path: Path, settings: Settings | None = None, *, move: bool = True, accept=None
 ) -> LandingOutcome:
     """Land one dropped file as the feed's new version through the same sequence as a download
     (`ingest_feed`: parse, contract, land, an ingest-log line either way).
@@ -133,7 +133,7 @@ def ingest_landing_file(
     settings = settings or get_settings()
     path = Path(path)
     result = ingest_feed(
-        feed, settings, raise_on_failure=False, source=lambda: read_file(feed, path, "landing")
+        feed, settings, raise_on_failure=False, source=lambda: read_file(feed, path, "landing"), accept=accept
     )
     sha = sha256_file(path)
     if not move:

@@ -93,7 +93,9 @@ def _dedupe_header(feed: FeedSpec, header: list[str], where: str) -> tuple[list[
             bad.append(name)
         new = f"{name}_{seen[name]}"
         out.append(new)
-        notes.append(f"header repeats column {name!r}: copy {seen[name]} kept as {new!r} (not a contract column)")
+        notes.append(
+            f"header repeats column {name!r}: copy {seen[name]} kept as {new!r} (not a contract column)"
+        )
     if bad:
         raise ParseError(f"feed {feed.id!r}: {where}: header repeats contract column(s) {sorted(set(bad))}")
     return out, notes
@@ -157,7 +159,9 @@ def _pandas_table(feed: FeedSpec, path: Path, where: str) -> pd.DataFrame:
                 engine="openpyxl",
             )  # fmt: skip
         except ValueError as exc:
-            raise ParseError(f"feed {feed.id!r}: {where}: cannot read sheet {feed.parser.sheet!r}: {exc}") from None
+            raise ParseError(
+                f"feed {feed.id!r}: {where}: cannot read sheet {feed.parser.sheet!r}: {exc}"
+            ) from None
         except Exception as exc:  # openpyxl raises zipfile/KeyError flavours for corrupt files
             raise ParseError(f"feed {feed.id!r}: {where}: not a readable xlsx workbook: {exc}") from None
         df = df.dropna(how="all")
@@ -216,7 +220,9 @@ def _typed_projection(columns: list[str], types: dict[str, str], empty_is_null: 
             continue
         text = f"nullif(trim({q}), '')"
         parts.append(f"try_cast({text} as {SQL_TYPES[t]}) as {q}")
-        checks.append(f"case when {text} is not null and try_cast({text} as {SQL_TYPES[t]}) is null then {literal(c)} end")
+        checks.append(
+            f"case when {text} is not null and try_cast({text} as {SQL_TYPES[t]}) is null then {literal(c)} end"
+        )
     failures = f"nullif(concat_ws(',', {', '.join(checks)}), '')" if checks else "cast(null as varchar)"
     return ", ".join(parts) + f", {failures} as _cast_failures"
 
@@ -268,7 +274,9 @@ def write_parsed(
         con.execute(sql)
     except duckdb.Error as exc:
         out.unlink(missing_ok=True)
-        raise ParseError(f"feed {feed.id!r}: {where}: could not be read as {feed.format.upper()}: {exc}") from None
+        raise ParseError(
+            f"feed {feed.id!r}: {where}: could not be read as {feed.format.upper()}: {exc}"
+        ) from None
     if feed.format == "csv":
         try:
             _structural_errors(feed, con, path, where, len(names))

@@ -45,7 +45,16 @@ class Candidate:
     current: VersionInfo | None
 
 
-Accept = Callable[[Candidate], list[str]]
+@dataclass(frozen=True)
+class Verdict:
+    """What an `accept` hook says of a candidate: the reasons to reject it (none: accept) and the figures it
+    judged (kept in the ingest log)."""
+
+    reasons: list[str]
+    checks: list[dict] = field(default_factory=list)
+
+
+Accept = Callable[[Candidate], Verdict]
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,9 @@ def ingest_feed(
     if source is None:
 
         def source() -> Fetched:
-            return fetch(feed, settings.mirror, etag=state.get("etag"), last_modified=state.get("last_modified"))
+            return fetch(
+                feed, settings.mirror, etag=state.get("etag"), last_modified=state.get("last_modified")
+            )
 
     try:
         got = source()
@@ -206,7 +217,10 @@ def _parse_check_land(feed, settings, store, got, current, accept, finish, commo
                 "failed", str(exc), **common, sha256=sha, bytes=got.n_bytes,
                 contract_result="failed" if isinstance(exc, ContractError) else "unparseable",
             )  # fmt: skip
-        reasons = accept(Candidate(feed, candidate, sha, parsed.rows, con, current)) if accept else []
+        verdict = (
+            accept(Candidate(feed, candidate, sha, parsed.rows, con, current)) if accept else Verdict([])
+        )
+        reasons = verdict.reasons
         info = VersionInfo(
             feed_id=feed.id, sha256=sha, rows=parsed.rows, bytes=got.n_bytes, url=feed.url or "",
             location=got.location, via=got.via, retrieved_at=got.retrieved_at.isoformat(), etag=got.etag,
@@ -220,13 +234,14 @@ def _parse_check_land(feed, settings, store, got, current, accept, finish, commo
                 f"feed {feed.id!r}: {got.location} passed its contract but was rejected by its quality checks; "
                 "the previous version keeps serving:\n  - " + "\n  - ".join(reasons),
                 parsed.notes, **common, sha256=sha, rows=parsed.rows, bytes=got.n_bytes, raw_file=str(path),
-                contract_result="rejected",
+                contract_result="rejected", quality_checks=verdict.checks,
             )  # fmt: skip
         if got.via == "http":
             store.save_http_state(got.etag, got.last_modified)
         return finish(
             "landed", f"landed {parsed.rows} rows ({checks} checks passed)", parsed.notes, **common, sha256=sha,
             rows=parsed.rows, bytes=got.n_bytes, raw_file=str(path), contract_result="passed",
+            quality_checks=verdict.checks,
         )  # fmt: skip
     finally:
         con.close()

@@ -7,7 +7,7 @@ it reads the registry and the manifest the install step built; it never runs dbt
 
 from __future__ import annotations
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions, in_process_executor, job, op
 
 from core.registry import load_registry
 from core.settings import init_settings
@@ -39,6 +39,16 @@ full_refresh = jobs.full_refresh_job()
 restricted_refresh = jobs.restricted_refresh_job(RESTRICTED_INGEST_KEY)
 
 
+@op(description="does nothing: measures the framework's own cost (levelup run --job noop)")
+def nothing() -> None:
+    return None
+
+
+@job(name="noop", description="An empty job: the floor a refresh's cost is compared with (make bench).")
+def noop():
+    nothing()
+
+
 def core_definitions() -> Definitions:
     """The platform without automation (tests add their own automation to it). A function, not a module-level
     object: a code location may hold only one Definitions at module scope."""
@@ -52,7 +62,7 @@ def core_definitions() -> Definitions:
             dbt_assets_def,
             release,
         ],
-        jobs=[full_refresh, restricted_refresh],
+        jobs=[full_refresh, restricted_refresh, noop],
         resources={"dbt": dbt_resource()},
         # three steps in order in one process (ingest -> dbt -> publish); feeds ingest in parallel threads inside
         # the ingest step; dbt is the only process that writes the warehouse file
@@ -76,3 +86,7 @@ defs = Definitions.merge(
 def full_refresh_job():
     """Module-level handle so `execute_job(reconstructable(...))` can rebuild the job in worker processes."""
     return defs.resolve_job_def("full_refresh")
+
+
+def noop_job():
+    return defs.resolve_job_def("noop")

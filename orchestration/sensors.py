@@ -13,9 +13,7 @@ Both start STOPPED unless LEVELUP_AUTOMATION=running. Every launched run carries
 import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from dagster import (
     AssetCheckEvaluation,
@@ -32,14 +30,13 @@ from dagster import (
     sensor,
 )
 
-from core.fsio import sha256_file
 from core.registry import FeedSpec, Registry
 from core.settings import Settings, get_settings
-from ingest.fetch import FetchError, fetch_http, mirror_file
-from ingest.land import FeedStore
+from ingest.changes import detect_change
 from ingest.landing import find_landing_files, ingest_landing_file
 from orchestration.jobs import WRITES_WAREHOUSE
 from orchestration.notifications import quality_report_path
+from quality.feed_checks import check_version
 from quality.notify import notify_failure
 
 
@@ -58,57 +55,6 @@ def downstream_keys(context: SensorEvaluationContext, keys: Sequence[AssetKey]) 
         raise RuntimeError("the sensor context has no repository: pass definitions= to build_sensor_context")
     resolved = AssetSelection.assets(*keys).downstream().resolve(repo.asset_graph)
     return sorted(resolved, key=lambda k: k.to_user_string())
-
-
-# ---------------------------------------------------------------------------------------------------
-# Change detection for one feed (used by the source sensor; pure apart from reading files / one request)
-
-
-def detect_change(feed: FeedSpec, settings: Settings, seen: dict[str, Any]) -> dict[str, Any]:
-    """Compare the source's current bytes with the landed version, as cheaply as the source allows.
-
-    Returns the new per-feed cursor entry: sha256 (of the source as last seen), validators, `changed`
-    (the source differs from the landed version, or nothing has landed yet) and `error` (source unreachable).
-    """
-    store = FeedStore(settings.feed_dir(feed.id), feed.id)
-    current = store.current_info()
-    landed_sha = current.sha256 if current else None
-    entry: dict[str, Any] = {"checked_at": datetime.now(UTC).isoformat(), "error": None}
-    try:
-        if settings.mirror is not None:
-            path = mirror_file(feed, settings.mirror)
-            if not feed.mirror_path or not path.is_file():
-                raise FetchError(f"feed {feed.id!r}: mirror file {path} not found")
-            st = path.stat()
-            if (
-                seen.get("size") == st.st_size
-                and seen.get("mtime_ns") == st.st_mtime_ns
-                and seen.get("sha256")
-            ):
-                sha = seen["sha256"]
-            else:
-                sha = sha256_file(path)
-            entry.update(via="mirror", size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha)
-        else:
-            # Ask relative to what the sensor last saw, or else to what is landed.
-            if seen.get("sha256"):
-                etag, last_mod, base_sha = seen.get("etag"), seen.get("last_modified"), seen["sha256"]
-            else:
-                state = store.http_state() if current else {}
-                etag, last_mod, base_sha = state.get("etag"), state.get("last_modified"), landed_sha
-            got = fetch_http(feed, etag=etag, last_modified=last_mod, max_attempts=2, backoff_s=0.5)
-            if got.not_modified:
-                entry.update(via="http", status=304, etag=etag, last_modified=last_mod, sha256=base_sha)
-            else:
-                entry.update(
-                    via="http", status=200, etag=got.etag, last_modified=got.last_modified, sha256=got.sha256
-                )
-    except FetchError as exc:
-        entry.update({k: seen.get(k) for k in ("sha256", "etag", "last_modified", "size", "mtime_ns")})
-        entry.update(error=str(exc), changed=False)
-        return entry
-    entry["changed"] = entry.get("sha256") is not None and entry["sha256"] != landed_sha
-    return entry
 
 
 def source_change_sensor(
@@ -241,7 +187,7 @@ def landing_zone_sensor(
                 else:
                     requests.append(req)
                 continue
-            outcome = ingest_landing_file(feed, path, settings)
+            outcome = ingest_landing_file(feed, path, settings, accept=check_version)
             res = outcome.result
             notes.append(f"{feed.id}: {res.status}")
             events.append(

@@ -1,9 +1,10 @@
 """Releases: build a new release directory from the warehouse, then promote it atomically (write-audit-publish).
 
 Belongs here: the release directory layout, copying marts out of the warehouse (fresh) or out of the
-previous release (carried over when a mart's gate failed), exports (DuckDB file, Parquet), the manifest,
-the atomic switch of `releases/current`, retention and rollback. Deciding *whether* a mart passes is the
-quality gate's job (`quality.gate`); this module only carries out the verdicts.
+previous release (unchanged, or carried over when a mart's gate failed: its Parquet is hard-linked, never
+re-exported), the order-independent content hash that tells a rebuilt-but-identical mart from a changed one,
+the manifest, the atomic switch of `releases/current`, retention and rollback. Deciding *whether* a mart passes
+is the quality gate's job (`quality.gate`); this module only carries out the verdicts.
 
 Layout:
     releases/.building-<id>/      work in progress (never read by analysts; removed on the next run)
@@ -17,6 +18,7 @@ Layout:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -46,10 +48,17 @@ class MartPlan:
     failing_samples: list[dict] = field(default_factory=list)
     carried_from: str | None = None
     unchanged: bool = False  # not rebuilt by this (partial) run: the previous release's copy is still current
+    identical: bool = False  # rebuilt, but its content equals the previous release's copy: files are reused
+    content_hash: str | None = None
+
+    @property
+    def reused(self) -> bool:
+        """Files (Parquet, CSV, ...) come from the previous release as they are (hard links), not re-exported."""
+        return self.source == "previous" or self.identical
 
     @property
     def status(self) -> str:
-        if self.unchanged:
+        if self.unchanged or self.identical:
             return "unchanged"
         return {"warehouse": "fresh", "previous": "carried_over", "none": "withheld"}[self.source]
 
@@ -103,8 +112,37 @@ def clean_incomplete(settings: Settings) -> list[Path]:
     return releases.clean_incomplete(settings.releases_dir)
 
 
+def content_hash(con: duckdb.DuckDBPyConnection, ref: str) -> str:
+    """Row count and the sum of every row's hash: equal for equal tables whatever their row order. Floating-point
+    columns are hashed at 12 significant digits: a parallel sum may differ in its last bit between two builds of
+    the same inputs, and that is not a change of content."""
+    cols = con.execute(f"describe select * from {ref}").fetchall()
+    exprs = []
+    for name, typ, *_ in cols:
+        q = '"' + name.replace('"', '""') + '"'
+        if typ in ("DOUBLE", "FLOAT", "REAL"):
+            exprs.append(f"round({q}, 11 - cast(floor(log10(greatest(abs({q}), 1e-300))) as integer))")
+        else:
+            exprs.append(q)
+    n, h = con.execute(
+        f"select count(*), coalesce(sum(hash({', '.join(exprs)})::hugeint), 0) from {ref}"
+    ).fetchone()
+    return f"{n}:{h}"
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """A file carried over from the previous release: hard link (free, same bytes), copy across filesystems."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
 def stage_release(settings: Settings, plans: list[MartPlan], release_id: str) -> Path:
-    """Build marts.duckdb and parquet/ for a new release in a hidden building directory."""
+    """Build marts.duckdb and parquet/ for a new release in a hidden building directory. Marts from the
+    previous release (unchanged, identical or carried over) are copied into marts.duckdb and their Parquet is
+    hard-linked; only marts with new content are exported."""
     settings.releases_dir.mkdir(parents=True, exist_ok=True)
     build = releases.building_dir(settings.releases_dir, release_id)
     if build.exists():
@@ -112,26 +150,29 @@ def stage_release(settings: Settings, plans: list[MartPlan], release_id: str) ->
     (build / "parquet").mkdir(parents=True)
     db_path = build / "marts.duckdb"
     previous = current_release_dir(settings)
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config={"memory_limit": settings.duckdb_memory_limit})
     try:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{db_path}' AS rel (STORAGE_VERSION '{STORAGE_VERSION}')")
-        if any(p.source == "warehouse" for p in plans):
+        if any(p.source == "warehouse" and not p.identical for p in plans):
             con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
-        if previous is not None and any(p.source == "previous" for p in plans):
+        if previous is not None and any(p.reused for p in plans):
             con.execute(f"ATTACH '{previous / 'marts.duckdb'}' AS prev (READ_ONLY)")
         for plan in plans:
-            if plan.source == "warehouse":
-                con.execute(f'CREATE TABLE rel.main."{plan.name}" AS SELECT * FROM wh.marts."{plan.name}"')
-            elif plan.source == "previous":
-                con.execute(f'CREATE TABLE rel.main."{plan.name}" AS SELECT * FROM prev.main."{plan.name}"')
-                plan.carried_from = previous.name if previous else None
-            else:
+            if plan.source == "none":
                 continue
-            con.execute(
-                f"COPY rel.main.\"{plan.name}\" TO '{build / 'parquet' / (plan.name + '.parquet')}' "
-                "(FORMAT parquet, COMPRESSION zstd)"
-            )
+            parquet = build / "parquet" / f"{plan.name}.parquet"
+            if plan.reused and previous is not None:
+                con.execute(f'CREATE TABLE rel.main."{plan.name}" AS SELECT * FROM prev.main."{plan.name}"')
+                if plan.source == "previous":
+                    plan.carried_from = previous.name
+                prev_parquet = previous / "parquet" / f"{plan.name}.parquet"
+                if prev_parquet.exists():
+                    link_or_copy(prev_parquet, parquet)
+                    continue
+            else:
+                con.execute(f'CREATE TABLE rel.main."{plan.name}" AS SELECT * FROM wh.marts."{plan.name}"')
+            con.execute(f"COPY rel.main.\"{plan.name}\" TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
         con.execute(
             "CREATE TABLE rel.main.release_info AS SELECT ? AS release_id, now() AS built_at, ? AS code_version",
             [release_id, code_version()],

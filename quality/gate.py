@@ -135,3 +135,22 @@ def dbt_verdicts(manifest_path: Path, run_results_path: Path) -> dict[str, MartV
                         CheckResult(name=node["name"], level="dbt", target=marts[tested], passed=True)
                     )
     return verdicts
+
+
+def upstream_feeds(manifest: dict, unique_id: str) -> set[str]:
+    """The registry feed ids of every dbt source upstream of a node (sources carry `meta.feed_id`)."""
+    parents = manifest.get("parent_map") or {}
+    sources = manifest.get("sources", {})
+    seen, stack, feeds = set(), [unique_id], set()
+    while stack:
+        for parent in parents.get(stack.pop(), []):
+            if parent in seen:
+                continue
+            seen.add(parent)
+            if parent in sources:
+                fid = (sources[parent].get("meta") or {}).get("feed_id")
+                if fid:
+                    feeds.add(fid)
+            else:
+                stack.append(parent)
+    return feeds

@@ -23,7 +23,7 @@ from core.settings import PROJECT_ROOT, Settings, get_settings
 from restricted import scanner, sdc
 from restricted.crypto import secure_dir
 from restricted.keys import KEY_ENV, KEY_FILE_ENV, RestrictedError, redact
-from restricted.zone import Zone
+from restricted.zone import Zone, log_export
 
 DBT_RESTRICTED_DIR = PROJECT_ROOT / "dbt_restricted"
 MICRODATA_FEED = "aps-personal-wellbeing-microdata"
@@ -59,6 +59,19 @@ def build_restricted_aggregates(settings: Settings | None = None, *, min_count: 
     zone.database.unlink(missing_ok=True)  # a plaintext database from an earlier version: never kept
     if not zone.current_version(MICRODATA_FEED).exists():
         return {"status": "no_delivery"}
+    started = datetime.now(UTC).isoformat()
+    try:
+        summary = _build_and_export(settings, zone, min_count)
+    except RestrictedError as exc:
+        log_export(settings, {"feed_id": MICRODATA_FEED, "status": "failed", "message": redact(str(exc)),
+                              "started_at": started, "finished_at": datetime.now(UTC).isoformat()})  # fmt: skip
+        raise
+    log_export(settings, {"feed_id": MICRODATA_FEED, "status": "exported", "files": summary["files"],
+                          "started_at": started, "finished_at": summary["exported_at"]})  # fmt: skip
+    return summary
+
+
+def _build_and_export(settings: Settings, zone: Zone, min_count: int | None) -> dict:
     min_count = min_count or sdc.min_count_from_env()
     secure_dir(zone.export_dir)
     staging = zone.export_dir / f".staging-{os.getpid()}"

@@ -7,6 +7,7 @@ Belongs here: the layout under `<data dir>/restricted/` (`Zone`), listing delive
     restricted/raw/<feed>/versions/<sha16>.parquet.enc   encrypted landed versions
     restricted/raw/<feed>/current.parquet.enc            symlink to the version the zone builds from
     restricted/raw/<feed>/ingest_log.jsonl               one line per delivery attempt (no values, no key)
+    restricted/export_log.jsonl                          one line per export attempt (exported / failed, why)
     restricted/export/{open,cleared}/                    disclosure-controlled outputs (the zone's only exit)
     restricted/releases/<id>/, releases/current          cleared analysts' releases
     restricted/dbt/{target,logs}/                        the restricted dbt project's artefacts
@@ -90,3 +91,12 @@ def log_attempt(settings: Settings, feed_id: str, entry: dict) -> None:
 
 def read_log(settings: Settings, feed_id: str) -> list[dict]:
     return read_jsonl(Zone(settings).feed_dir(feed_id) / "ingest_log.jsonl")
+
+
+def log_export(settings: Settings, entry: dict) -> None:
+    """One line per attempt to build the zone's export (exported / failed, and why: counts and names only)."""
+    append_jsonl(secure_dir(Zone(settings).root) / "export_log.jsonl", entry, mode=0o600)
+
+
+def read_export_log(settings: Settings) -> list[dict]:
+    return read_jsonl(Zone(settings).root / "export_log.jsonl")

@@ -60,7 +60,9 @@ def test_retries_5xx_then_succeeds(feed_at, data_dir):
     feed, route = feed_at()
     route.plan = ["500", "503", "ok"]
     got = fetch_http(feed, backoff_s=0.01)
-    assert got.attempts == 3 and got.path.read_bytes() == CSV and got.sha256 == hashlib.sha256(CSV).hexdigest()
+    assert (
+        got.attempts == 3 and got.path.read_bytes() == CSV and got.sha256 == hashlib.sha256(CSV).hexdigest()
+    )
     got.discard()
     assert len(route.requests) == 3
 

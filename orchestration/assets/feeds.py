@@ -30,6 +30,7 @@ from core.settings import get_settings
 from ingest.custom_areas import CustomAreaError, land_custom_areas
 from ingest.land import FeedStore
 from ingest.pipeline import IngestFailed, ingest_feed
+from quality.feed_checks import check_version
 
 CONTRACT_CHECK = "contract"
 
@@ -79,7 +80,10 @@ def ingest_assets(registry: Registry) -> AssetsDefinition:
         selected = [feeds[k] for k in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())]
         no_version = []
         with ThreadPoolExecutor(max_workers=INGEST_THREADS) as pool:
-            futures = {pool.submit(ingest_feed, f, settings, raise_on_failure=False): f for f in selected}
+            futures = {
+                pool.submit(ingest_feed, f, settings, raise_on_failure=False, accept=check_version): f
+                for f in selected
+            }
             for fut in as_completed(futures):
                 feed = futures[fut]
                 res = fut.result()

@@ -4,6 +4,8 @@ Belongs here: the `release/current` asset and its `gate_<mart>` checks. The work
 `publish.publisher.publish_release`.
 """
 
+from pathlib import Path
+
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -15,11 +17,44 @@ from dagster import (
     MetadataValue,
     asset,
 )
+from dagster_dbt import DbtCliResource
 
-from orchestration.assets.warehouse import last_build_dir
+from core.registry import load_registry
+from core.runlock import run_lock
+from core.settings import get_settings
+from ingest.land import FeedStore
+from orchestration.assets.warehouse import LOCK_WAIT_S, dbt_target_dir, last_build_dir
 from publish.publisher import publish_release
 
 RELEASE_KEY = AssetKey(["release", "current"])
+
+
+def rebuild_without(context, dbt: DbtCliResource, feeds: list[str], reasons: list[str]) -> Path | None:
+    """The consistency rule's second half: reject the current versions of `feeds` (a check on the marts traced a
+    failure back to them), restore their previous versions and rebuild their lineage with dbt. Returns the results
+    of that build (None when no feed had an earlier version to go back to)."""
+    settings, registry = get_settings(), load_registry()
+    models = []
+    for fid in feeds:
+        restored = FeedStore(settings.feed_dir(fid), fid).restore_previous(reasons)
+        if restored is not None:
+            context.log.warning(
+                f"feed {fid}: new version rejected ({reasons[:1]}); restored {restored.sha256[:12]}"
+            )
+            models.append(registry.get(fid).staging_model)
+    if not models:
+        return None
+    target = dbt_target_dir()
+    inv = dbt.cli(
+        ["build", "--select", *[f"{m}+" for m in models], "--exclude", "resource_type:seed"],
+        manifest=last_build_dir() / "manifest.json",
+        raise_on_error=False,
+        target_path=target,
+    )
+    inv.wait()
+    out = last_build_dir() / "run_results.rebuild.json"
+    out.write_text((target / "run_results.json").read_text())
+    return out
 
 
 def release_asset(marts: list[AssetKey], exporters: dict | None = None) -> AssetsDefinition:
@@ -43,13 +78,17 @@ def release_asset(marts: list[AssetKey], exporters: dict | None = None) -> Asset
         description="Write-audit-publish: stage the marts into a new release, run the gate (dbt results + Great "
         "Expectations), carry over held-back marts from the previous release, promote atomically.",
     )
-    def release(context: AssetExecutionContext):
+    def release(context: AssetExecutionContext, dbt: DbtCliResource):
         build = last_build_dir()
-        outcome = publish_release(
-            dbt_manifest=build / "manifest.json",
-            dbt_run_results=build / "run_results.json",
-            exporters=exporters,
-        )
+        settings = get_settings()
+        with run_lock(settings, wait_s=LOCK_WAIT_S, command=f"dagster run {context.run_id} (publish)"):
+            outcome = publish_release(
+                settings,
+                dbt_manifest=build / "manifest.json",
+                dbt_run_results=build / "run_results.json",
+                exporters=exporters,
+                rebuild=lambda feeds, reasons: rebuild_without(context, dbt, feeds, reasons),
+            )
         marts_meta = outcome.manifest["marts"]
         for key in marts:
             m = marts_meta.get(key.path[-1])

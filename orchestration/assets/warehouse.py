@@ -13,8 +13,12 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from core.crashpoint import crashpoint
+from core.runlock import run_lock
 from core.settings import get_settings
 from orchestration.dbt import LevelupDbtTranslator, dbt_project
+
+DOCS_TAG = "levelup/dbt_docs"  # "reuse": the dbt project did not change, keep the last build's docs site
+LOCK_WAIT_S = 3600  # a run launched by the daemon queues behind a `levelup run` writing the same data dir
 
 
 def last_build_dir() -> Path:
@@ -48,21 +52,41 @@ def warehouse_assets(manifest: Path, exclude: str | None = None) -> AssetsDefini
         op_tags={"levelup/kind": "dbt"},
     )
     def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
-        get_settings().warehouse_dir.mkdir(parents=True, exist_ok=True)
-        target = dbt_target_dir()
-        invocations, results = [], []
-        # seeds only when the run selected one (a sensor-launched run for one feed's lineage selects none)
-        steps = [["seed"]] if any(k.path[0] == "registry" for k in context.selected_asset_keys) else []
-        for step in (*steps, ["run"], ["test"]):
-            inv = dbt.cli(step, context=context, raise_on_error=False, target_path=target)
-            yield from inv.stream()
-            invocations.append(inv)
-            run_results = target / "run_results.json"
-            if run_results.exists():  # each invocation overwrites it: collect as we go
-                results += json.loads(run_results.read_text())["results"]
-            if step == ["seed"]:
-                crashpoint("dbt")  # the warehouse has been written to; models not yet built
-            print(f"[dbt] {step[0]:<5} {'ok' if inv.is_successful() else 'with failures'}", flush=True)
+        settings = get_settings()
+        settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        with run_lock(settings, wait_s=LOCK_WAIT_S, command=f"dagster run {context.run_id} (dbt)"):
+            yield from _build(context, dbt, manifest)
+
+    return warehouse_dbt
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, manifest: Path):
+    """Two dbt invocations over the selected nodes: `build` of the seeds (only when the run selected one: a run
+    for one feed's lineage selects none) and models, then `test` (data and unit tests). Models are never skipped
+    because a test failed: the warehouse is the write zone of write-audit-publish, and judging the tests, per mart,
+    is the publish gate's job. Docs are regenerated unless the run says the project did not change."""
+    target = dbt_target_dir()
+    exclude = ["resource_type:test", "resource_type:unit_test"]
+    if not any(k.path[0] == "registry" for k in context.selected_asset_keys):
+        exclude.append("resource_type:seed")
+    crashpoint("dbt")  # about to write the warehouse
+    results = []
+    run_results = target / "run_results.json"
+    for args in (["build", "--exclude", " ".join(exclude)], ["test"]):
+        run_results.unlink(missing_ok=True)
+        inv = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
+        yield from inv.stream()
+        if run_results.exists():  # each invocation overwrites it: collect as we go
+            results += json.loads(run_results.read_text())["results"]
+        print(f"[dbt] {args[0]:<5} {'ok' if inv.is_successful() else 'with failures'}", flush=True)
+        if args[0] == "build" and not inv.is_successful() and not run_results.exists():
+            raise RuntimeError(f"dbt build could not start: {inv.get_error()}; nothing is published this run")
+    errored = [
+        r
+        for r in results
+        if r["status"] == "error" and not r["unique_id"].startswith(("test.", "unit_test."))
+    ]
+    if context.run.tags.get(DOCS_TAG) != "reuse" or not (last_build_dir() / "static_index.html").exists():
         # The data dictionary's dbt site (lineage, SQL), built while dbt is still the warehouse's only user.
         docs = dbt.cli(
             ["docs", "generate", "--static"], manifest=manifest, raise_on_error=False, target_path=target
@@ -72,16 +96,16 @@ def warehouse_assets(manifest: Path, exclude: str | None = None) -> AssetsDefini
             f"[dbt] docs  {'ok' if docs.is_successful() else 'failed (the release keeps its own dictionary)'}",
             flush=True,
         )
-        _save_artifacts(target, results)
-        # seed/run failures stop the run here; test failures are the publish gate's to judge, per mart
-        broken = [inv for inv in invocations[:-1] if not inv.is_successful()]
-        if broken:
-            raise RuntimeError(
-                "dbt seed/run failed: the warehouse is incomplete, so nothing is published this "
-                "run; the current release keeps serving. See the dbt logs above."
-            )
-
-    return warehouse_dbt
+    else:
+        shutil.copyfile(last_build_dir() / "static_index.html", target / "static_index.html")
+        print("[dbt] docs  unchanged project: last build's docs site reused", flush=True)
+    _save_artifacts(target, results)
+    # a model that errored leaves the warehouse incomplete: stop; test failures are the publish gate's to judge
+    if errored:
+        raise RuntimeError(
+            f"dbt could not build {', '.join(r['unique_id'] for r in errored[:5])}: the warehouse is incomplete, "
+            "so nothing is published this run; the current release keeps serving. See the dbt logs above."
+        )
 
 
 def mart_keys(manifest: Path) -> list[AssetKey]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 
 from core.releases import current_dir, read_manifest
-from core.settings import PROJECT_ROOT, init_settings
+from core.settings import PROJECT_ROOT, Settings, init_settings
 
 DAGSTER_YAML = """# Written by `levelup`: local instance for this data directory. Telemetry off (air-gapped machines).
 telemetry:
@@ -29,20 +29,29 @@ concurrency:
       - key: levelup/writes
         value: warehouse
         limit: 1
+# A run whose worker died (killed) is marked failed instead of blocking the queue forever (daemon / dagster dev;
+# `levelup run` also recovers its own killed runs at start-up: orchestration/recovery.py).
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
 """
 
 
-def prepare_environment() -> Path:
-    """Absolute paths for child processes, a Dagster home with telemetry off; returns the Dagster home."""
+def prepare_environment() -> Settings:
+    """Absolute paths for child processes, a Dagster home with telemetry off and run monitoring on."""
     settings = init_settings()
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     yml = home / "dagster.yaml"
-    if not yml.exists():
+    if not yml.exists() or (
+        yml.read_text().startswith("# Written by `levelup`") and yml.read_text() != DAGSTER_YAML
+    ):
         yml.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(home)
-    return home
+    return settings
 
 
 def sync_dbt(quiet: bool = False) -> Path:

@@ -50,32 +50,102 @@ def _summary(run_ok: bool, release_before: str | None) -> int:
     return 0
 
 
+def _selection(defs, plan):
+    """The changed feeds' raw assets (and custom areas / the restricted zone) with everything downstream."""
+    from dagster import AssetKey, AssetSelection
+
+    from orchestration.assets.feeds import CUSTOM_AREAS_KEY
+    from orchestration.assets.restricted import RESTRICTED_INGEST_KEY
+
+    keys = [AssetKey(["raw", f]) for f in plan.changed_feeds]
+    if plan.changed_feeds:  # provenance reads every feed's version metadata (a dbt source of its own)
+        keys.append(AssetKey(["staging", "stg_raw_meta__feed_versions"]))
+    if plan.custom_areas_changed:
+        keys.append(CUSTOM_AREAS_KEY)
+    if plan.restricted_pending:
+        keys.append(RESTRICTED_INGEST_KEY)
+    return sorted(AssetSelection.assets(*keys).downstream().resolve(defs.resolve_asset_graph()))
+
+
 @app.command()
-def run(job: str = typer.Option("full_refresh", help="Dagster job to execute")) -> None:
-    """Full refresh: ingest every feed, build the warehouse, check, publish. Prints the release and a summary."""
-    prepare_environment()
-    sync_dbt_files()
+def run(
+    job: str = typer.Option("full_refresh", help="Dagster job to execute (noop: the framework floor)"),
+    force: bool = typer.Option(False, "--force", help="rebuild everything even if nothing changed"),
+) -> None:
+    """Refresh and publish: ingest what changed, rebuild its lineage, check, publish. Prints the release and a
+    summary. When nothing changed since the current release it says so and exits 0 (no dbt work, no release)."""
+    from core.registry import load_registry
+    from core.runlock import RunLockHeld, run_lock
+    from orchestration.plan import SourcesUnreachable, plan_refresh
+
+    started = time.time()
+    settings = prepare_environment()
+    try:
+        lock = run_lock(settings, command=f"levelup run --job {job}")
+        lock.__enter__()
+    except RunLockHeld as exc:
+        typer.echo(f"[run] refused: {exc}", err=True)
+        raise typer.Exit(3) from None
+    try:
+        sync_dbt_files(quiet=True)
+        typer.echo(f"[run] data dir {settings.data_dir}; mirror {settings.mirror or '(network)'}")
+        plan = None
+        if job == "full_refresh":
+            try:
+                plan = plan_refresh(load_registry(), settings, force=force)
+            except SourcesUnreachable as exc:
+                typer.echo(f"[run] {exc}", err=True)
+                raise typer.Exit(2) from None
+            for fid, err in plan.source_errors.items():
+                typer.echo(f"[run] could not check source of {fid}: {err.splitlines()[0]}", err=True)
+            if plan.nothing_changed:
+                typer.echo(
+                    f"[run] nothing changed since release {plan.previous_release}: no source, code or registry "
+                    f"change; no dbt work and no new release ({time.time() - started:.1f}s)"
+                )
+                raise typer.Exit(0)
+            for reason in plan.reasons:
+                typer.echo(f"[run] {reason}")
+        code = _execute(job, plan, started)
+    finally:
+        lock.__exit__(None, None, None)
+    raise typer.Exit(code)
+
+
+def _execute(job: str, plan, started: float) -> int:
     from dagster import DagsterInstance, execute_job, reconstructable
 
     from orchestration import definitions
+    from orchestration.assets.warehouse import DOCS_TAG
     from orchestration.events import step_failures_from_events
+    from orchestration.recovery import process_tags, recover_stuck_runs
 
-    started = time.time()
     release_before = current_release_id()
-    typer.echo(f"[run] data dir {get_settings().data_dir}; mirror {get_settings().mirror or '(network)'}")
+    target = definitions.full_refresh_job if job == "full_refresh" else definitions.noop_job
     with DagsterInstance.get() as instance:
+        recover_stuck_runs(instance, echo=typer.echo)
+        selection = None if plan is None or plan.everything else _selection(definitions.defs, plan)
         result = execute_job(
-            reconstructable(definitions.full_refresh_job),
+            reconstructable(target),
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            tags={
+                **process_tags(),
+                "levelup/trigger": "cli_run",
+                **({DOCS_TAG: "reuse"} if selection else {}),
+            },
+            asset_selection=selection,
         )
         typer.echo(
             f"[run] Dagster run {result.run_id}: {'success' if result.success else 'FAILURE'}"
             f" in {time.time() - started:.1f}s"
+            + (f" ({len(selection)} assets of the changed lineage)" if selection else "")
         )
         for failure in step_failures_from_events(result.all_events):
             typer.echo(f"[run] step {failure['step']} failed: {failure['message']}", err=True)
-    raise typer.Exit(_summary(result.success, release_before))
+    if job != "full_refresh":
+        return 0 if result.success else 1
+    return _summary(result.success, release_before)
 
 
 @app.command()
@@ -83,12 +153,13 @@ def ingest(feeds: list[str] = typer.Argument(None, help="feed ids (default: all 
     """Ingest feeds into the raw zone only (no dbt, no publish)."""
     from core.registry import load_registry
     from ingest.pipeline import ingest_feed
+    from quality.feed_checks import check_version
 
     reg = load_registry()
     selected = [reg.get(f) for f in feeds] if feeds else reg.open_feeds
     failed = 0
     for feed in selected:
-        res = ingest_feed(feed, raise_on_failure=False)
+        res = ingest_feed(feed, raise_on_failure=False, accept=check_version)
         typer.echo(f"{feed.id:<55} {res.status:<9} rows={res.rows} {res.seconds:.2f}s")
         if res.status == "failed":
             failed += 1

@@ -23,8 +23,18 @@ from publish.exports.catalog import feeds_table, load_dbt_docs
 from publish.exports.csvw import csvw_metadata, mart_columns, write_csv
 from publish.exports.dictionary import write_data_dictionary
 from publish.exports.workbook import write_workbook
+from publish.release import link_or_copy
 
 QUERYING_MD = PROJECT_ROOT / "docs" / "querying.md"
+
+
+def _reuse(previous: Path | None, build_dir: Path, same_content: bool, *relative: str) -> bool:
+    """Hard-link these files from the previous release when the content they are made from is the same there."""
+    if not same_content or previous is None or not all((previous / r).exists() for r in relative):
+        return False
+    for r in relative:
+        link_or_copy(previous / r, build_dir / r)
+    return True
 
 
 def write_exports(
@@ -34,6 +44,8 @@ def write_exports(
     *,
     catalogue_path: Path | None = None,
     release_id: str | None = None,
+    reuse_from: Path | None = None,
+    reused: set[str] = frozenset(),
 ) -> dict:
     """Write CSV + CSV-W, the mission workbook, the mission report and the docs into a staged release.
 
@@ -41,7 +53,10 @@ def write_exports(
     carried over). dbt_target_dir: the last build's dbt artefacts (manifest.json: column descriptions, lineage;
     static_index.html from the dbt step's `dbt docs generate --static`, copied to docs/dbt/). Returns the
     relative paths written (for the manifest's "exports" key). Parts that cannot apply (no mission_metrics in the
-    release, no dbt docs) are listed under "skipped" with the reason; any other error raises."""
+    release, no dbt docs) are listed under "skipped" with the reason; any other error raises.
+
+    reuse_from / reused: the previous release, and the marts whose content is the same as in it: their CSV, CSV-W
+    metadata, workbook and report are hard-linked from it instead of being written again."""
     build_dir = Path(build_dir)
     release_id = release_id or build_dir.name.removeprefix(".building-")
     result: dict = {"csv": {}, "csv_metadata": {}, "skipped": {}}
@@ -77,7 +92,8 @@ def write_exports(
             if (build_dir / "parquet" / f"{mart}.parquet").exists():
                 files[mart]["Parquet"] = f"parquet/{mart}.parquet"
         if "mission_metrics" in marts:
-            write_workbook(con, build_dir / "mission_metrics.xlsx", catalogue, feeds, release_id)
+            if not _reuse(reuse_from, build_dir, "mission_metrics" in reused, "mission_metrics.xlsx"):
+                write_workbook(con, build_dir / "mission_metrics.xlsx", catalogue, feeds, release_id)
             result["workbook"] = "mission_metrics.xlsx"
         else:
             result["skipped"]["workbook"] = "mission_metrics is not published in this release"
@@ -87,7 +103,12 @@ def write_exports(
             links.append(("dbt documentation site (lineage graph, SQL)", "dbt/index.html"))
         write_data_dictionary(docs, con, marts, dbt_docs, feeds, release_id, links=links, files=files)
         result["data_dictionary"] = "docs/index.html"
-    if "mission_metrics" in marts:
+    report_inputs_reused = {"mission_metrics", "mission_gaps"} <= set(reused)
+    if "mission_metrics" in marts and _reuse(
+        reuse_from, build_dir, report_inputs_reused, "report/mission_report.html"
+    ):
+        result["report"] = "report/mission_report.html"
+    elif "mission_metrics" in marts:
         report_rel = "report/mission_report.html"
         mission_report.render_report(
             build_dir / "marts.duckdb", build_dir / report_rel, catalogue=catalogue, feeds=feeds,

@@ -19,11 +19,12 @@
                  no period and no value when the groups model is empty (a source not delivered yet)
 #}
 {% macro _mission_gap_agg(agg, group) -%}
-    {%- set f = "filter (where group_name = '" ~ group ~ "')" -%}
+    {%- set cond = "group_name = '" ~ group ~ "'" -%}
+    {%- set f = "filter (where " ~ cond ~ ")" -%}
     {%- if agg == 'max' -%} max(value) {{ f }}
     {%- elif agg == 'median' -%} median(value) {{ f }}
-    {%- elif agg == 'mean' -%} avg(value) {{ f }}
-    {%- elif agg == 'population_weighted' -%} sum(value * population) {{ f }} / sum(population) {{ f }}
+    {%- elif agg == 'mean' -%} {{ exact_sum('value', where=cond) }} / count(value) {{ f }}
+    {%- elif agg == 'population_weighted' -%} {{ exact_sum('value * population', where=cond) }} / {{ exact_sum('population', where=cond) }}
     {%- else -%} {{ exceptions.raise_compiler_error("mission_gap: unknown agg " ~ agg) }}
     {%- endif -%}
 {%- endmacro %}

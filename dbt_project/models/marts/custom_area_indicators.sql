@@ -47,7 +47,7 @@ summed as (
         any_value(period_duration) as period_duration, any_value(period_kind) as period_kind,
         any_value(period_raw) as period_raw, any_value(unit) as unit,
         count(value) as members_with_value,
-        sum(value) as value_sum,
+        {{ exact_sum('value') }} as value_sum,
         bool_or(is_derived) as uses_derived_values
     from joined
     group by custom_area, feed_id, indicator, measure_type, period_start, period_end

@@ -84,8 +84,9 @@ merge_assembled as (
         count(*) as n_required,
         count(c.value) as n_with_value,
         bool_and(r.population_2020 is not null) as all_have_population,
-        sum(c.value) as value_sum,
-        sum(c.value * r.population_2020) / sum(case when c.value is not null then r.population_2020 end) as value_pw,
+        {{ exact_sum('c.value') }} as value_sum,
+        {{ exact_sum('c.value * r.population_2020') }}
+            / {{ exact_sum('case when c.value is not null then r.population_2020 end') }} as value_pw,
         string_agg(r.old_code, ';' order by r.old_code) as member_codes,
         min(c.source_sha256) as source_sha256,
         any_value(c.geography_level) as geography_level,

@@ -40,7 +40,7 @@ lad_from_small_areas as (
         r.feed_id, r.indicator, r.measure_type, r.period_start, r.period_end,
         any_value(r.period_duration) as period_duration, any_value(r.period_kind) as period_kind,
         any_value(r.period_raw) as period_raw, any_value(r.unit) as unit, min(r.source_sha256) as source_sha256,
-        r.lad_code, sum(r.value) as value, count(r.value) as n_present, any_value(q.n_required) as n_required,
+        r.lad_code, {{ exact_sum('r.value') }} as value, count(r.value) as n_present, any_value(q.n_required) as n_required,
         r.small_area_type
     from small_area_rows as r
     inner join small_area_required as q on q.lad_code = r.lad_code and q.small_area_type = r.small_area_type
@@ -83,8 +83,9 @@ grouped as (
         m.area_level, m.area_code, any_value(m.area_name) as area_name, any_value(m.n_lads) as n_required,
         count(v.value) as n_present,
         count(p.population) filter (where v.value is not null) as n_with_population,
-        sum(v.value) as value_sum,
-        sum(v.value * p.population) / sum(p.population) filter (where v.value is not null) as value_pw,
+        {{ exact_sum('v.value') }} as value_sum,
+        {{ exact_sum('v.value * p.population') }}
+            / {{ exact_sum('p.population', where='v.value is not null') }} as value_pw,
         bool_or(v.status = 'low_reliability') as any_low_reliability
     from lad_values as v
     inner join members as m on m.lad_code = v.lad_code

@@ -46,8 +46,8 @@ outside_gse as (
         period_end,
         count(value) as n_itl1_with_value,
         count(value) filter (where area_code not in ('E12000006', 'E12000007', 'E12000008')) as n_outside_with_value,
-        sum(value) filter (where area_code not in ('E12000006', 'E12000007', 'E12000008')) as outside_gse_value,
-        sum(value) filter (where area_code in ('E12000006', 'E12000007', 'E12000008')) as gse_value
+        {{ exact_sum('value', where="area_code not in ('E12000006', 'E12000007', 'E12000008')") }} as outside_gse_value,
+        {{ exact_sum('value', where="area_code in ('E12000006', 'E12000007', 'E12000008')") }} as gse_value
     from itl1_areas
     group by all
 ),
