@@ -94,8 +94,13 @@ class FeedStore:
         info = VersionInfo(**{**asdict(info), "raw_file": str(target)})
         atomic_write_bytes(target.with_suffix(".json"), info.to_json().encode())
         if make_current:
-            swap_symlink(self.current, os.path.relpath(target, self.dir))
+            self._point_current(info)
         return target
+
+    def _point_current(self, info: VersionInfo) -> None:
+        """Swap `current.parquet` to this version, and `current.json` (its sidecar: what the warehouse reads)."""
+        swap_symlink(self.current, os.path.relpath(info.raw_file, self.dir))
+        atomic_write_bytes(self.dir / "current.json", info.to_json().encode())
 
     def accepted_versions(self) -> list[VersionInfo]:
         """Every version that was made current at some point and not rejected since, oldest first."""
@@ -120,7 +125,7 @@ class FeedStore:
         if not earlier:
             return None
         self.reject(cur, reasons)
-        swap_symlink(self.current, os.path.relpath(earlier[-1].raw_file, self.dir))
+        self._point_current(earlier[-1])
         self.append_log(
             {
                 "feed_id": self.feed_id,

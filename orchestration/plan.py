@@ -39,6 +39,10 @@ class RefreshPlan:
     reasons: list[str] = field(default_factory=list)
     inputs: dict = field(default_factory=dict)
 
+    def reference_changed(self, registry: Registry) -> bool:
+        """A reference feed (geography, populations) changed: every feed's harmonisation may move."""
+        return any(registry.get(f).family == "reference" for f in self.changed_feeds)
+
     @property
     def nothing_changed(self) -> bool:
         return not (

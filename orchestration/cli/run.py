@@ -59,7 +59,7 @@ def _selection(defs, plan):
 
     keys = [AssetKey(["raw", f]) for f in plan.changed_feeds]
     if plan.changed_feeds:  # provenance reads every feed's version metadata (a dbt source of its own)
-        keys.append(AssetKey(["staging", "stg_raw_meta__feed_versions"]))
+        keys += [AssetKey(["staging", "stg_raw_meta__feed_versions"]), AssetKey(["staging", "stg_raw_meta__current_versions"])]
     if plan.custom_areas_changed:
         keys.append(CUSTOM_AREAS_KEY)
     if plan.restricted_pending:
@@ -116,7 +116,7 @@ def _execute(job: str, plan, started: float) -> int:
     from dagster import DagsterInstance, execute_job, reconstructable
 
     from orchestration import definitions
-    from orchestration.assets.warehouse import DOCS_TAG
+    from orchestration.assets.warehouse import DOCS_TAG, FULL_REFRESH_TAG
     from orchestration.events import step_failures_from_events
     from orchestration.recovery import process_tags, recover_stuck_runs
 
@@ -133,6 +133,7 @@ def _execute(job: str, plan, started: float) -> int:
                 **process_tags(),
                 "levelup/trigger": "cli_run",
                 **({DOCS_TAG: "reuse"} if selection else {}),
+                **({FULL_REFRESH_TAG: "0"} if selection and not plan.reference_changed(definitions.REGISTRY) else {}),
             },
             asset_selection=selection,
         )

@@ -1,7 +1,8 @@
 {#
   Additive indicators (measure_type 'count') for the analyst-defined areas in <LEVELUP_DATA_DIR>/custom_areas/
-  (see docs/geography.md), summed over the members: small areas from the published small-area rows, LADs
-  from the target-vintage LAD rows of indicators_harmonised (published, merged, split or derived).
+  (see docs/geography.md), summed over the members: small areas from the published small-area rows (as in
+  `indicators`), LADs from the target-vintage LAD rows of indicators_harmonised (published, merged, split or
+  derived).
   Grain: one row per (custom_area, feed_id, indicator, period_start, period_end).
   value is the sum only when every matched member has a value (status 'ok'); otherwise value is NULL and
   status 'incomplete'. Coverage: members_listed / members_matched / members_not_matched (+ the unmatched codes)
@@ -29,8 +30,17 @@ resolved as (
 ),
 
 harmonised as (
-    select * from {{ ref('indicators_harmonised') }}
-    where measure_type = 'count' and (area_level in ('LAD', 'SMALL_AREA'))
+    select
+        area_code, area_level, feed_id, indicator, measure_type, period_start, period_end, period_duration,
+        period_kind, period_raw, unit, value, is_derived
+    from {{ ref('indicators_harmonised') }}
+    where measure_type = 'count' and area_level = 'LAD'
+    union all
+    select
+        area_code, 'SMALL_AREA', feed_id, indicator, measure_type, period_start, period_end, period_duration,
+        period_kind, period_raw, unit, value, false
+    from {{ ref('int_geography_source_observations') }}
+    where measure_type = 'count' and source_level = 'SMALL_AREA'
 ),
 
 joined as (

@@ -2,10 +2,14 @@
   The long table of every registered ESS indicator, as published (source geography and code vintage).
   Grain: one row per (feed_id, area_code, geography_level, indicator, period_start, period_end).
   Reads the one union of every ESS staging model (int_geography_source_observations), so a new feed needs no
-  edit here.
+  edit here. Incremental by feed version (macros/incremental.sql): only feeds whose version changed are rebuilt.
 #}
+{{ by_feed_incremental() }}
+
 with observations as (
-    select * from {{ ref('int_geography_source_observations') }}
+    select *
+    from {{ ref('int_geography_source_observations') }}
+    where {{ only_stale_feeds() }}
 )
 
 select

@@ -9,13 +9,19 @@
     source_area_code      the published code (';'-joined predecessors for a merge; NULL for roll-ups)
     is_derived            the value was computed here (merge, split, roll-up), not published
     is_target_vintage     area_code is a code of the target vintage
+  Small areas (LSOA / data zone / NI SOA) are not a target-vintage geography: their rows stay in `indicators`, and
+  reach this mart as the LAD (and higher) totals built from them. Incremental by feed version.
 #}
+{{ by_feed_incremental() }}
+
 with at_target as (
     select * from {{ ref('int_geography_indicators_at_target') }}
+    where {{ only_stale_feeds() }}
 ),
 
 rollups as (
     select * from {{ ref('int_geography_rollups') }}
+    where {{ only_stale_feeds() }}
 ),
 
 unioned as (

@@ -209,7 +209,6 @@ kept as (
             when m.route = 'pseudo' then 'pseudo-area (seed geo_pseudo_areas)'
             when m.route = 'aggregate' then 'non-standard aggregate (members in int_geography_aggregate_membership)'
             when m.route = 'itl2021_restructured' then 'ITL 2021 unit with no ITL 2025 equivalent'
-            when m.route = 'small_area' then 'small area (rolls up to its LAD)'
             when m.route = 'unresolved' then 'UNRESOLVED code'
             when m.route = 'split' and st.n_successors_published > 0
                 then 'county not apportioned: a successor has its own value for the period (published or merged)'

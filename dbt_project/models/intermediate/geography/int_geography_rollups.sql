@@ -1,5 +1,6 @@
 -- Higher levels a feed does not publish, derived from its target-vintage LAD values (and LADs from small
--- areas), by measure type from the registry. Grain: one row per (feed_id, area_code, indicator, period).
+-- areas, summed straight from the source rows), by measure type from the registry. Grain: one row per
+-- (feed_id, area_code, indicator, period). Incremental by feed version (macros/incremental.sql).
 --   count                         sum                         ('rollup_sum')
 --   rate / share with registered numerator and denominator: recomputed as scale * sum(num) / sum(den)
 --                                 ('rollup_recomputed_from_components ...')
@@ -7,8 +8,11 @@
 --   median / index / expectancy   never aggregated
 -- Valid only when every member LAD of the area has a value for that feed, indicator and period, no member
 -- LAD lies partly outside the area (North Ayrshire / ITL3 2025), and the feed does not publish the area itself.
+{{ by_feed_incremental() }}
+
 with at_target as (
     select * from {{ ref('int_geography_indicators_at_target') }}
+    where {{ only_stale_feeds() }}
 ),
 
 published_keys as (
@@ -23,12 +27,12 @@ small_areas as (
     select * from {{ ref('int_geography_small_areas') }}
 ),
 
--- LADs from small areas (counts only, every small area of the LAD present)
+-- LADs from small areas (counts only, every small area of the LAD present), from the source rows
 small_area_rows as (
-    select t.*, s.lad_code, s.small_area_type
-    from at_target as t
-    inner join small_areas as s on s.small_area_code = t.area_code
-    where t.harmonisation_method like 'kept_at_source: small area%' and t.measure_type = 'count'
+    select o.*, s.lad_code, s.small_area_type
+    from {{ ref('int_geography_source_observations') }} as o
+    inner join small_areas as s on s.small_area_code = o.area_code
+    where o.source_level = 'SMALL_AREA' and o.measure_type = 'count' and {{ only_stale_feeds('o.feed_id') }}
 ),
 
 small_area_required as (

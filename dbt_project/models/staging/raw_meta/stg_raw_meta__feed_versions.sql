@@ -1,7 +1,7 @@
 {#
   Every landed version of every feed in the raw zone, with how the ingest log saw it.
   Grain: one row per (feed_id, sha256).
-  is_current: the version the warehouse reads now (the sha256 of the feed's latest landed/unchanged attempt).
+  is_current: the version the warehouse reads now (stg_raw_meta__current_versions: current.parquet's target).
   first_retrieved_at: the retrieval that landed the version (sidecar); last_confirmed_at: the latest attempt that
   found the same file (landed or unchanged), i.e. when the source was last seen serving it.
   raw_file is published as a file name only (the data directory differs between machines).
@@ -32,9 +32,7 @@ log as (
 ),
 
 latest as (
-    select feed_id, arg_max(sha256, attempted_at) as current_sha256
-    from log
-    group by feed_id
+    select feed_id, source_sha256 as current_sha256 from {{ ref('stg_raw_meta__current_versions') }}
 ),
 
 seen as (
