@@ -15,14 +15,19 @@ $(STAMP): requirements.lock pyproject.toml
 	@echo "Installing pinned dependencies into $(VENV) (first run only, ~1-2 min)..."
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@echo "Building the dbt manifest (so that loading the Dagster definitions never runs dbt)..."
+	$(BIN)/levelup sync-dbt
 	@touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/levelup run
 
+# Both cores (pytest-xdist); tests that share a module fixture or a sandbox run on one worker (xdist_group).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python scripts/check_imports.py
+	@scripts/ensure_chromium.sh
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_refresh.py

@@ -21,6 +21,7 @@ from core.registry import Registry
 from core.releases import current_dir, read_manifest
 from core.settings import Settings
 from ingest.changes import source_states, unreachable_hosts
+from ingest.land import FeedStore
 from restricted.zone import pending_deliveries
 
 
@@ -75,10 +76,17 @@ def plan_refresh(registry: Registry, settings: Settings, *, force: bool = False)
         plan.everything = True
         plan.reasons = [f"the code, dbt projects or registry changed since release {cur.name}"]
     states = source_states(feeds, settings)
+    published = (read_manifest(cur).get("feeds") or {}) if cur else {}
     for fid, st in states.items():
+        landed = FeedStore(settings.feed_dir(fid), fid).current_info()
         if st.get("error"):
             plan.source_errors[fid] = st["error"]
-        elif st.get("changed"):
+        if st.get("changed") and not st.get("error"):
+            plan.changed_feeds.append(fid)
+        elif cur is not None and (landed.sha256 if landed else None) != (published.get(fid) or {}).get(
+            "sha256"
+        ):
+            # landed but never published (a run killed after its ingest): finish the job
             plan.changed_feeds.append(fid)
     if plan.changed_feeds and not plan.everything:
         plan.reasons.append(f"{len(plan.changed_feeds)} source(s) changed: {', '.join(plan.changed_feeds)}")

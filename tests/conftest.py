@@ -140,21 +140,46 @@ class Published:
         return dest
 
 
+def shared_root(tmp_path_factory) -> Path:
+    """A folder every pytest-xdist worker of this session sees (the workers' own base folders' parent)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def build_once(tmp_path_factory, name: str, build) -> tuple[Path, dict]:
+    """Build something expensive once per test session, even across xdist workers: the first worker to ask
+    builds it under a file lock while the others wait, then every worker reuses it (`build(folder) -> dict`)."""
+    import json
+
+    from filelock import FileLock
+
+    folder = shared_root(tmp_path_factory) / name
+    with FileLock(str(folder) + ".lock"):
+        done = folder / "BUILT.json"
+        if not done.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            done.write_text(json.dumps(build(folder)))
+    return folder, json.loads(done.read_text())
+
+
 @pytest.fixture(scope="session")
 def published(tmp_path_factory, mirror) -> Published:
-    """One full refresh over the real mirror through the command `make run` uses, shared by every test that
-    only needs a published release (tests that refresh again work on a copy)."""
+    """One full refresh over the real mirror through the command `make run` uses, shared by every test (and
+    every xdist worker) that only needs a published release (tests that refresh again work on a copy)."""
     import subprocess
     import sys
 
-    data = tmp_path_factory.mktemp("published") / "data"
-    env = {**os.environ, "LEVELUP_DATA_DIR": str(data), "LEVELUP_MIRROR": str(mirror)}
-    env.pop("DAGSTER_HOME", None)
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "levelup"), "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    return Published(data, proc.stdout, proc.stderr, proc.returncode)
+    def build(folder: Path) -> dict:
+        env = {**os.environ, "LEVELUP_DATA_DIR": str(folder / "data"), "LEVELUP_MIRROR": str(mirror)}
+        env.pop("DAGSTER_HOME", None)
+        proc = subprocess.run(
+            [str(Path(sys.executable).parent / "levelup"), "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        return {"stdout": proc.stdout, "stderr": proc.stderr, "returncode": proc.returncode}
+
+    folder, out = build_once(tmp_path_factory, "published", build)
+    return Published(folder / "data", out["stdout"], out["stderr"], out["returncode"])

@@ -27,7 +27,7 @@ from core.settings import get_settings
 from ingest.land import FeedStore
 from ingest.pipeline import ingest_feed
 
-pytestmark = pytest.mark.mirror
+pytestmark = [pytest.mark.mirror, pytest.mark.xdist_group("automation")]
 
 GIGABIT = "gigabit-capable-broadband"  # quarterly
 HOMICIDE = "homicide-offences"  # annual

@@ -20,6 +20,8 @@ from openpyxl import load_workbook
 from publish import exports
 from publish.exports import csvw, workbook
 
+pytestmark = pytest.mark.xdist_group("exports")
+
 FIXTURES = Path(__file__).parent / "fixtures" / "exports"
 _spec = importlib.util.spec_from_file_location("mini_release", FIXTURES / "mini_release.py")
 mini_release = importlib.util.module_from_spec(_spec)

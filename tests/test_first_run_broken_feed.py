@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import overlay_mirror
 
-pytestmark = [pytest.mark.mirror, pytest.mark.slow]
+pytestmark = [pytest.mark.mirror, pytest.mark.slow, pytest.mark.xdist_group("first_run_broken_feed")]
 BROKEN = "ess/healthy-life-expectancy/healthy-life-expectancy.csv"
 
 

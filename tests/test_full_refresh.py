@@ -18,7 +18,7 @@ from helpers import overlay_mirror
 
 from core.registry import load_registry
 
-pytestmark = [pytest.mark.mirror, pytest.mark.slow]
+pytestmark = [pytest.mark.mirror, pytest.mark.slow, pytest.mark.xdist_group("full_refresh")]
 LEVELUP = Path(sys.executable).parent / "levelup"
 
 
@@ -142,39 +142,53 @@ def test_broken_feed_keeps_previous_version_and_others_publish(refreshes, mirror
         (mirror / "ess/healthy-life-expectancy/healthy-life-expectancy.csv").read_bytes()
     ).hexdigest()
     assert hle["sha256"] == real_sha  # still the last good version
-    assert m["feeds"]["gross-value-added"]["last_ingest_status"] == "unchanged"
-    assert m["marts"]["indicators"]["status"] == "fresh"
+    # only the changed source was fetched again (change-aware refresh); the others kept their version
+    assert m["feeds"]["gross-value-added"]["last_ingest_status"] == "landed"
+    assert (
+        m["feeds"]["gross-value-added"]["sha256"]
+        == hashlib.sha256((mirror / "ess/gross-value-added/gross-value-added.csv").read_bytes()).hexdigest()
+    )
+    # the lineage of the broken feed was rebuilt from its last good version: identical, so its files carried over
+    assert m["marts"]["indicators"]["status"] == "unchanged"
     assert m["previous_release"] is not None
 
 
-def test_dropped_indicator_holds_back_only_downstream_marts(refreshes):
+def test_dropped_indicator_is_rejected_and_the_release_stays_consistent(refreshes):
+    # The version passes its contract (every row is valid) but lost an indicator: it is rejected at ingest, so
+    # no mart ever sees it, and the whole release keeps using the feed's previous version (consistency rule).
     data, *_, third = refreshes
     assert third.returncode == 1, third.stdout[-3000:]
     m = current_manifest(data)
-    assert m["feeds"]["healthy-life-expectancy"]["last_ingest_status"] == "landed"  # it passed its contract
-    mm = m["marts"]["mission_metrics"]
-    assert mm["status"] == "carried_over" and mm["carried_from"] == m["previous_release"]
-    assert any("assert_mission_metrics_every_catalogue_metric_present" in r for r in mm["reasons"])
-    gaps = m["marts"]["mission_gaps"]
-    assert gaps["status"] == "carried_over"
-    assert any("assert_mission_gaps_every_available_gap_present" in r for r in gaps["reasons"])
-    ind = m["marts"]["indicators"]
-    assert ind["status"] == "carried_over"
-    assert any("assert_indicators_cover_every_registered_indicator" in r for r in ind["reasons"])
-    if "geography" in m["marts"]:  # not downstream of healthy-life-expectancy: publishes fresh
-        assert m["marts"]["geography"]["status"] == "fresh"
+    hle = m["feeds"]["healthy-life-expectancy"]
+    assert hle["last_ingest_status"] == "failed" and hle["is_stale"]
+    assert "passed its contract but was rejected" in hle["last_ingest_message"]
+    assert (
+        "['Male healthy life expectancy'] are in the current version but missing"
+        in hle["last_ingest_message"]
+    )
+    assert "One set of feed versions per release" in m["consistency_rule"]
+    for mart in (
+        "indicators",
+        "indicators_harmonised",
+        "mission_metrics",
+        "mission_gaps",
+        "mission_gap_groups",
+    ):
+        assert m["marts"][mart]["status"] in ("unchanged", "fresh"), (mart, m["marts"][mart])
     db = data / "releases" / "current" / "marts.duckdb"
     with duckdb.connect(str(db), read_only=True) as con:
-        # the carried-over marts still hold the last good data, so analysts lose nothing
+        # every mart still holds the male HLE of the last good version, the same in each
         assert (
             con.execute("select count(*) from mission_metrics where metric_id = 'm7_hle_male'").fetchone()[0]
             > 0
         )
-        assert (
-            con.execute(
-                "select count(*) from indicators where indicator = 'Male healthy life expectancy'"
-            ).fetchone()[0]
-            > 0
-        )
+        ind = con.execute(
+            "select sum(value) from indicators where indicator = 'Male healthy life expectancy'"
+        ).fetchone()[0]
+        harm = con.execute(
+            "select sum(value) from indicators_harmonised where indicator = 'Male healthy life expectancy' "
+            "and harmonisation_method = 'direct'"
+        ).fetchone()[0]
+    assert ind and harm and ind >= harm > 0
     report = (data / "releases" / "current" / "quality_report.html").read_text()
-    assert "carried_over" in report and "assert_mission_metrics_every_catalogue_metric_present" in report
+    assert "healthy-life-expectancy" in report and "rejected by its quality checks" in report

@@ -31,7 +31,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "geography"
 SELECT = ["+indicators_harmonised", "+geography", "+custom_area_indicators", "path:tests/geography"]
 
-pytestmark = pytest.mark.mirror
+pytestmark = [pytest.mark.mirror, pytest.mark.xdist_group("geography_mirror")]
 
 
 def _mirror() -> Path:
@@ -300,7 +300,12 @@ def test_small_areas_roll_up_and_custom_areas(known: Warehouse) -> None:
     # Belfast (N09000003) has far more than two SOAs, so no LAD total is derived from the two given; small areas
     # themselves are no target-vintage geography (they stay in `indicators`): nothing of the feed is harmonised.
     assert not known.q("select 1 from marts.indicators_harmonised where feed_id like 'uk-small-area%'")
-    assert known.q("select count(*) from intermediate.int_geography_source_observations where feed_id like 'uk-small-area%'")[0][0] > 0
+    assert (
+        known.q(
+            "select count(*) from intermediate.int_geography_source_observations where feed_id like 'uk-small-area%'"
+        )[0][0]
+        > 0
+    )
     got = known.q("""
         select custom_area, cast(period_start as varchar), round(value, 4), status, members_listed,
                members_matched,

@@ -270,6 +270,7 @@ def parse_json_line(stdout: str) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("sandbox")
 def test_landing_drop_end_to_end_rebuilds_only_that_feeds_lineage(sandbox, mirror):
     data = sandbox / "data"
     feed_file = mirror / "ess" / HLE / f"{HLE}.csv"

@@ -18,6 +18,8 @@ import duckdb
 import pytest
 from helpers import ESS_HEADER, dbt_build
 
+pytestmark = pytest.mark.xdist_group("mission_metrics")
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 

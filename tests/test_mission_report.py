@@ -14,6 +14,8 @@ import pytest
 
 from publish import mission_report as mr
 
+pytestmark = pytest.mark.xdist_group("mission_report")
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 FIXTURES = Path(__file__).parent / "fixtures" / "exports"

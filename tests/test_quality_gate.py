@@ -11,8 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from quality.expectations import validate_release
 from quality.gate import dbt_verdicts
+from quality.release_checks import check_marts
 
 
 def node(uid: str, rtype: str, schema: str = "staging", **kw) -> dict:
@@ -124,60 +124,97 @@ def test_model_error_holds_back_the_mart_and_its_dependents(artifacts):
     assert {m: x.passed for m, x in v.items()} == {"mart_x": True, "mart_y": False, "mart_z": False}
 
 
-def make_db(path: Path, df: pd.DataFrame) -> Path:
+def make_db(path: Path, df: pd.DataFrame, name: str = "indicators") -> Path:
     with duckdb.connect(str(path)) as con:
         con.register("df", df)
-        con.execute("create table indicators as select * from df")
+        con.execute(f"create or replace table {name} as select * from df")
     return path
 
 
-def indicators(n: int = 200, scale: float = 1.0, missing_region: float = 0.0) -> pd.DataFrame:
+def indicators(
+    n: int = 200, scale: float = 1.0, missing_region: float = 0.0, feeds=("employment-rate",)
+) -> pd.DataFrame:
     rows = []
-    for i in range(n):
-        level = "Region" if i % 2 else "Local Authority District"
-        value = None if (level == "Region" and i < n * missing_region) else (50 + i % 10) * scale
-        rows.append(
-            {
-                "area_code": f"E0{i:07d}",
-                "indicator": "Employment rate",
-                "feed_id": "employment-rate",
-                "period_start": pd.Timestamp("2023-01-01"),
-                "status": "ok" if value is not None else "missing",
-                "geography_level": level,
-                "value": value,
-            }
-        )
+    for feed in feeds:
+        for i in range(n):
+            level = "Region" if i % 2 else "Local Authority District"
+            value = None if (level == "Region" and i < n * missing_region) else (50 + i % 10) * scale
+            rows.append(
+                {
+                    "area_code": f"E0{i:07d}",
+                    "indicator": "Employment rate",
+                    "feed_id": feed,
+                    "period_start": pd.Timestamp("2023-01-01"),
+                    "status": "ok" if value is not None else "missing",
+                    "geography_level": level,
+                    "value": value,
+                }
+            )
     return pd.DataFrame(rows)
 
 
+def checks_for(tmp_path, prev_df, cur_df, mart="indicators", code_changed=False):
+    prev = make_db(tmp_path / "prev.duckdb", prev_df, mart)
+    cur = make_db(tmp_path / "cur.duckdb", cur_df, mart)
+    with duckdb.connect() as con:
+        con.execute(f"attach '{cur}' as cur (read_only)")
+        con.execute(f"attach '{prev}' as prev (read_only)")
+        return check_marts(
+            con, {mart: f"cur.main.{mart}"}, {mart: f"prev.main.{mart}"}, code_changed=code_changed
+        )[mart]
+
+
 def test_gx_passes_a_like_for_like_release(tmp_path):
-    prev = make_db(tmp_path / "prev.duckdb", indicators())
-    cur = make_db(tmp_path / "cur.duckdb", indicators())
-    checks = validate_release(cur, prev, ["indicators"])["indicators"]
+    checks = checks_for(tmp_path, indicators(), indicators())
     assert checks and all(c.passed for c in checks)
+    assert {c.name for c in checks} >= {"not_empty", "keys_complete", "columns", "rows_by_source"}
 
 
-def test_gx_catches_a_silently_rescaled_column(tmp_path):
-    prev = make_db(tmp_path / "prev.duckdb", indicators())
-    cur = make_db(tmp_path / "cur.duckdb", indicators(scale=0.01))  # percentages became fractions
-    checks = validate_release(cur, prev, ["indicators"])["indicators"]
-    drift = [c for c in checks if c.name == "indicator_mean_drift"][0]
-    assert not drift.passed and drift.severity == "error"
-    assert drift.failing_samples[0]["indicator"] == "Employment rate"
+def test_gx_catches_a_feed_that_lost_its_rows(tmp_path):
+    prev = indicators(200, feeds=("employment-rate", "gross-value-added"))
+    cur = pd.concat([indicators(200), indicators(60, feeds=("gross-value-added",))])
+    checks = checks_for(tmp_path, prev, cur)
+    lost = [c for c in checks if c.name == "rows_by_source"][0]
+    assert not lost.passed and lost.severity == "error"
+    assert lost.failing_samples == [{"feed_id": "gross-value-added", "previous_rows": 200, "rows": 60}]
+    assert lost.tolerance == {"min_kept_share": 0.75, "by": "feed_id"}
 
 
-def test_gx_catches_a_collapsed_row_count(tmp_path):
-    prev = make_db(tmp_path / "prev.duckdb", indicators(200))
-    cur = make_db(tmp_path / "cur.duckdb", indicators(60))
-    checks = validate_release(cur, prev, ["indicators"])["indicators"]
-    failed = [c for c in checks if not c.passed and c.severity == "error"]
-    assert any("expect_table_row_count_to_be_between" in c.name for c in failed)
+def test_a_new_feed_or_a_growing_feed_holds_back_nothing(tmp_path):
+    # Before: one feed of 200 rows. Now: it grew to 600 and a new feed arrived with 10,000 rows. Neither is an
+    # error (the old mart-level +-25% row count held every other feed back on this).
+    cur = pd.concat([indicators(600), indicators(10_000, feeds=("new-national-feed",))])
+    checks = checks_for(tmp_path, indicators(200), cur)
+    assert all(c.passed for c in checks), [c.as_dict() for c in checks if not c.passed]
+
+
+def test_a_new_source_in_a_mission_mart_is_not_compared(tmp_path):
+    # mission marts group by source_feeds: the first restricted delivery adds the m8 rows, a source the previous
+    # release did not have. That must never become a permanent hold-back.
+    def mm(sources):
+        return pd.DataFrame([{"metric_id": f"m{i}", "area_code": "E92000001", "status": "ok", "source_feeds": s}
+                             for s, n in sources.items() for i in range(n)])  # fmt: skip
+
+    prev = mm({"gross-value-added": 100, "aps-personal-wellbeing-microdata": 4})
+    cur = mm({"gross-value-added": 100, "aps-personal-wellbeing-microdata": 3000})
+    checks = checks_for(tmp_path, prev, cur, mart="mission_metrics")
+    assert all(c.passed for c in checks)
+    checks = checks_for(tmp_path, mm({"gross-value-added": 100}), cur, mart="mission_metrics")
+    assert all(c.passed for c in checks)
+
+
+def test_columns_may_change_only_with_the_code(tmp_path):
+    cur = indicators().assign(extra=1)
+    failed = [c for c in checks_for(tmp_path, indicators(), cur) if not c.passed]
+    assert [c.name for c in failed] == ["columns"] and "added ['extra']" in failed[0].message
+    assert all(c.passed for c in checks_for(tmp_path, indicators(), cur, code_changed=True))
 
 
 def test_completeness_drop_is_a_warning(tmp_path):
-    prev = make_db(tmp_path / "prev.duckdb", indicators())
-    cur = make_db(tmp_path / "cur.duckdb", indicators(missing_region=0.6))
-    checks = validate_release(cur, prev, ["indicators"])["indicators"]
+    checks = checks_for(tmp_path, indicators(), indicators(missing_region=0.6))
     warn = [c for c in checks if not c.passed]
     assert warn and all(c.severity == "warn" for c in warn)
-    assert any("Region" in c.name for c in warn)
+    assert (
+        warn[0].name == "completeness_by_geography_level"
+        and warn[0].failing_samples[0]["geography_level"] == "Region"
+    )

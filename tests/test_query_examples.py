@@ -22,6 +22,8 @@ from openpyxl import load_workbook
 
 from publish import exports
 
+pytestmark = pytest.mark.xdist_group("query_examples")
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 QUERYING = PROJECT_ROOT / "docs" / "querying.md"
 FIXTURES = Path(__file__).parent / "fixtures" / "exports"

@@ -15,7 +15,7 @@ import pytest
 from restricted.keys import generate_key
 from restricted.scanner import scan_release
 
-pytestmark = [pytest.mark.mirror, pytest.mark.slow]
+pytestmark = [pytest.mark.mirror, pytest.mark.slow, pytest.mark.xdist_group("restricted_end_to_end")]
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 

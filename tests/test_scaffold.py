@@ -15,7 +15,7 @@ from test_landing import sandbox as sandbox  # noqa: F401  (session fixture, sha
 from core.registry import load_registry
 from onboarding.scaffold import guess_measure_type, infer_sample
 
-pytestmark = pytest.mark.mirror
+pytestmark = [pytest.mark.mirror, pytest.mark.xdist_group("sandbox")]
 NEW_FEED = "cigarette-smokers"
 
 

@@ -17,7 +17,9 @@ from core.runlock import run_lock
 from core.settings import get_settings
 from orchestration.dbt import LevelupDbtTranslator, dbt_project
 
-FULL_REFRESH_TAG = "levelup/dbt_full_refresh"  # "0": only feeds changed; by-feed incremental models update in place
+FULL_REFRESH_TAG = (
+    "levelup/dbt_full_refresh"  # "0": only feeds changed; by-feed incremental models update in place
+)
 DOCS_TAG = "levelup/dbt_docs"  # "reuse": the dbt project did not change, keep the last build's docs site
 LOCK_WAIT_S = 3600  # a run launched by the daemon queues behind a `levelup run` writing the same data dir
 
@@ -75,7 +77,9 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, manifest: Path):
     run_results = target / "run_results.json"
     build = ["build", "--exclude", " ".join(exclude)]
     if context.run.tags.get(FULL_REFRESH_TAG) != "0":
-        build.append("--full-refresh")  # incremental models rebuilt from scratch (code or reference data changed)
+        build.append(
+            "--full-refresh"
+        )  # incremental models rebuilt from scratch (code or reference data changed)
     for args in (build, ["test"]):
         run_results.unlink(missing_ok=True)
         inv = dbt.cli(args, context=context, raise_on_error=False, target_path=target)

@@ -59,7 +59,10 @@ def _selection(defs, plan):
 
     keys = [AssetKey(["raw", f]) for f in plan.changed_feeds]
     if plan.changed_feeds:  # provenance reads every feed's version metadata (a dbt source of its own)
-        keys += [AssetKey(["staging", "stg_raw_meta__feed_versions"]), AssetKey(["staging", "stg_raw_meta__current_versions"])]
+        keys += [
+            AssetKey(["staging", "stg_raw_meta__feed_versions"]),
+            AssetKey(["staging", "stg_raw_meta__current_versions"]),
+        ]
     if plan.custom_areas_changed:
         keys.append(CUSTOM_AREAS_KEY)
     if plan.restricted_pending:
@@ -133,7 +136,11 @@ def _execute(job: str, plan, started: float) -> int:
                 **process_tags(),
                 "levelup/trigger": "cli_run",
                 **({DOCS_TAG: "reuse"} if selection else {}),
-                **({FULL_REFRESH_TAG: "0"} if selection and not plan.reference_changed(definitions.REGISTRY) else {}),
+                **(
+                    {FULL_REFRESH_TAG: "0"}
+                    if selection and not plan.reference_changed(definitions.REGISTRY)
+                    else {}
+                ),
             },
             asset_selection=selection,
         )
