@@ -11,8 +11,10 @@ processes (dbt, a second `levelup`) started from another working directory see t
 
 Layout of the data directory (default `./data`):
 
-    raw/<feed_id>/versions/<sha16>.parquet   immutable landed versions (+ .json sidecar)
-    raw/<feed_id>/current.parquet            symlink to the version dbt reads
+    raw/<feed_id>/versions/<sha16>.csv       immutable landed versions: a CSV feed's source file as fetched
+                                             (XLSX / JSON: <sha16>.parquet, the parsed table), + .json sidecar
+    raw/<feed_id>/current.json               the version dbt reads (pointer of record; current.csv|parquet
+                                             is the symlink to its file)
     raw/<feed_id>/ingest_log.jsonl           one line per ingest attempt
     raw/<feed_id>/http_state.json            ETag / Last-Modified for conditional GET
     warehouse/warehouse.duckdb               written by dbt only

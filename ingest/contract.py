@@ -215,14 +215,9 @@ def _sample(table, ok, show: list[str]) -> list[dict]:
 
 
 def _duplicates(con, relation: str, keys: list[str], show: list[str]) -> tuple[int, list[dict]]:
-    """Rows that repeat the unique key. Fast path: distinct 64-bit hashes of the key (no per-row strings kept);
-    only when that finds a repeat are the actual duplicate groups listed (and counted exactly)."""
+    """Rows that repeat the unique key, counted exactly, and the first of them. Run only when the one-scan count of
+    distinct key hashes found fewer keys than rows (a 64-bit hash collision then counts 0 here: no false alarm)."""
     quoted = ", ".join('"' + k.replace('"', '""') + '"' for k in keys)
-    total, distinct = con.execute(
-        f"select count(*), count(distinct hash({quoted})) from {relation}"
-    ).fetchone()
-    if total == distinct:
-        return 0, []
     dupes = con.execute(
         f"with g as (select {quoted}, count(*) as n from {relation} group by all having count(*) > 1) "
         "select coalesce(sum(n), 0) from g"
@@ -289,16 +284,13 @@ def validate(
     *,
     today: date | None = None,
     raw_lines=None,
-) -> int:
-    """Check the parsed table `relation` (a DuckDB relation name on `con`); return the number of checks run.
+) -> tuple[int, int]:
+    """Check the parsed table `relation` (a DuckDB relation name on `con`); return (rows, checks run).
 
-    Raises ContractError with one line per cause. `raw_lines(lines, columns)` gives the source text of records
-    (for values that did not read as their type)."""
-    if rows < feed.contract.min_rows:
-        raise ContractError(
-            f"feed {feed.id!r}: {where} has {rows} data row(s); the contract needs at least {feed.contract.min_rows}",
-            [f"min_rows {feed.contract.min_rows}"],
-        )
+    One scan counts the rows, every check's failures and the distinct unique keys; only failing checks cost more
+    queries (their first lines). `rows` < 0: not known yet (a view over a CSV file). Raises ContractError with one
+    line per cause. `raw_lines(lines, columns)` gives the source text of records (for cells that did not read as
+    their type)."""
     missing = [
         s.name
         for s in feed.contract.columns
@@ -315,30 +307,32 @@ def validate(
     backend = ibis.duckdb.from_connection(con)
     table = backend.table(relation)
     tests = _tests(feed, schema, table, columns)
-    counts = (
-        table.aggregate([(~t.ok).cast("int64").sum().name(t.key) for t in tests]).to_pyarrow().to_pylist()[0]
-    )
+    keys = feed.contract.unique or []
+    measures = [table.count().name("_rows")] + [(~t.ok).cast("int64").sum().name(t.key) for t in tests]
+    if keys:
+        measures.append(ibis.struct({k: table[k] for k in keys}).hash().nunique().name("_distinct_keys"))
+    counts = table.aggregate(measures).to_pyarrow().to_pylist()[0]
+    rows = int(counts["_rows"])
+    if rows < feed.contract.min_rows:
+        raise ContractError(
+            f"feed {feed.id!r}: {where} has {rows} data row(s); the contract needs at least {feed.contract.min_rows}",
+            [f"min_rows {feed.contract.min_rows}"],
+        )
     failures: list[Failure] = []
     for t in tests:
         n = int(counts[t.key] or 0)
         if n:
             sample = _sample(table, t.ok, t.show)
             failures.append(Failure(t.column, t.check, n, [r["_source_line"] for r in sample], sample))
-    if feed.contract.unique:
+    if keys and int(counts["_distinct_keys"]) < rows:
         show = [x for x in (feed.contract.value_column,) if x and x in columns]
-        n, sample = _duplicates(con, relation, feed.contract.unique, show)
+        n, sample = _duplicates(con, relation, keys, show)
         if n:
             failures.append(
-                Failure(
-                    "+".join(feed.contract.unique),
-                    f"unique on {feed.contract.unique}",
-                    n,
-                    [r["_source_line"] for r in sample],
-                    sample,
-                )
+                Failure("+".join(keys), f"unique on {keys}", n, [r["_source_line"] for r in sample], sample)
             )
     if not failures:
-        return len(tests) + (1 if feed.contract.unique else 0)
+        return rows, len(tests) + (1 if keys else 0)
     cast_lines = sorted({line for f in failures if f.check.startswith("coerce_dtype") for line in f.lines})
     cast_cols = sorted({f.column for f in failures if f.check.startswith("coerce_dtype")})
     raw = raw_lines(cast_lines, cast_cols) if raw_lines and cast_lines else {}

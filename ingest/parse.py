@@ -1,13 +1,18 @@
 """Turning a feed's file into a typed, line-numbered table, with DuckDB streaming over the file.
 
-Belongs here: reading the registered `format` (CSV with DuckDB's reader; the small XLSX and JSON reference files
-through pandas) into one DuckDB relation with the registry's parser options applied (column renames, constant
-columns, the ELS geography JSON flattened, a repeated non-contract column kept under a suffixed name), typing
-each contract column (`try_cast`: a cell that does not read as its type becomes NULL and is named in
-`_cast_failures`, for the contract to report), numbering source records (`_source_line`, the header is line 1),
-and writing the result straight to a Parquet file. Structural problems (wrong field count, invalid encoding, a
-header that repeats a contract column) are ParseErrors naming the feed, the file and the lines. No cell passes
-through Python on the CSV path; whether the values are acceptable is the contract's job (`ingest.contract`).
+Belongs here: the readers and the one typed projection every consumer of a landed version shares.
+  CSV (every indicator feed, most lookups): DuckDB's strict reader straight over the file, never copied into
+      another format: `csv_view` gives ingest a typed view of the file to check, and `dbt_source_relation` gives
+      dbt the same typed projection over the landed file (`raw/<feed>/current.csv`, the source bytes themselves).
+  XLSX / JSON (a few small reference files): read as text cells with pandas and written once to Parquet
+      (`write_parsed`), the landed version.
+The projection applies the registry's parser options (column renames, constant columns, the ELS geography JSON
+flattened, a repeated non-contract column kept under a suffixed name), types each contract column (`try_cast`: a
+cell that does not read as its type becomes NULL and is named in `_cast_failures`, for the contract to report),
+numbers source records (`_source_line`, the header is line 1) and stamps every row with the feed id and the
+file's sha256. Structural problems (wrong field count, invalid encoding, a header that repeats a contract column)
+are ParseErrors naming the feed, the file and the lines. No cell passes through Python on the CSV path; whether
+the values are acceptable is the contract's job (`ingest.contract`).
 """
 
 from __future__ import annotations
@@ -101,13 +106,15 @@ def _dedupe_header(feed: FeedSpec, header: list[str], where: str) -> tuple[list[
     return out, notes
 
 
-def _csv_relation(feed: FeedSpec, path: Path, names: list[str]) -> str:
+def _csv_relation(feed: FeedSpec, path: Path, names: list[str], *, rejects: bool = False) -> str:
+    """DuckDB's strict CSV reader over the file, every cell as text, records numbered. With `rejects`, bad rows
+    are collected in `reject_errors` instead of stopping the read (the slower path used to explain a failure)."""
     encoding, _ = _encoding(feed)
     columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
     return (
         f"read_csv({literal(str(path))}, header = true, auto_detect = false, columns = {columns}, "
         f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, encoding = {literal(encoding)}, "
-        "null_padding = false, store_rejects = true, max_line_size = 10000000) with ordinality"
+        f"null_padding = false, store_rejects = {str(rejects).lower()}, max_line_size = 10000000) with ordinality"
     )
 
 
@@ -208,7 +215,9 @@ def contract_types(feed: FeedSpec, columns: list[str]) -> dict[str, str]:
     return types
 
 
-def _typed_projection(columns: list[str], types: dict[str, str], empty_is_null: bool) -> str:
+def _typed_projection(
+    columns: list[str], types: dict[str, str], empty_is_null: bool, with_failures: bool = True
+) -> str:
     """Text columns as they are (an empty CSV cell is NULL); typed columns through try_cast, with the names of the
     columns whose cell did not read as its type in `_cast_failures` (NULL when every cell read)."""
     parts, checks = [], []
@@ -223,8 +232,83 @@ def _typed_projection(columns: list[str], types: dict[str, str], empty_is_null: 
         checks.append(
             f"case when {text} is not null and try_cast({text} as {SQL_TYPES[t]}) is null then {literal(c)} end"
         )
+    if not with_failures:
+        return ", ".join(parts)
     failures = f"nullif(concat_ws(',', {', '.join(checks)}), '')" if checks else "cast(null as varchar)"
     return ", ".join(parts) + f", {failures} as _cast_failures"
+
+
+def csv_view(
+    feed: FeedSpec,
+    path: Path,
+    where: str,
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    *,
+    stamp: dict[str, str] | None = None,
+) -> Parsed:
+    """A temp view `name` on `con`: the CSV file typed, line-numbered and stamped, read lazily (each query streams
+    over the file). Header problems raise here; a row problem raises (as a duckdb.Error) when the view is read,
+    and `explain_csv_failure` then names the lines."""
+    header = _read_header(feed, path, where)
+    names, notes = _dedupe_header(feed, header, where)
+    renamed = [feed.parser.rename.get(n, n) for n in names]
+    select_src = ", ".join(f"{quote(n)} as {quote(r)}" for n, r in zip(names, renamed, strict=True))
+    base = f"select {select_src}, ordinality + 1 as _source_line from {_csv_relation(feed, path, names)}"
+    stamp_sql = {k: literal(v) for k, v in (stamp or {}).items()}
+    sql, columns = _typed_select(feed, base, renamed, stamp_sql, empty_is_null=True)
+    con.execute(f"create or replace temp view {name} as {sql}")
+    return Parsed(rows=-1, columns=columns, notes=notes)
+
+
+def explain_csv_failure(feed: FeedSpec, path: Path, where: str) -> ParseError | None:
+    """After a strict read of the file failed: read it again collecting every bad row, and say which and why."""
+    names, _ = _dedupe_header(feed, _read_header(feed, path, where), where)
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        every = ", ".join(f"count({quote(n)})" for n in names)  # each column read, so each is checked
+        con.execute(f"select {every} from {_csv_relation(feed, path, names, rejects=True)}").fetchall()
+        _structural_errors(feed, con, path, where, len(names))
+    except ParseError as exc:
+        return exc
+    finally:
+        con.close()
+    return None
+
+
+def _typed_select(
+    feed: FeedSpec,
+    base: str,
+    renamed: list[str],
+    stamp: dict[str, str] | None,
+    *,
+    empty_is_null: bool,
+    with_failures: bool = True,
+    patterns: list[tuple[str, str]] = (),
+) -> tuple[str, list[str]]:
+    """`stamp`: column name -> SQL expression, put first on every row. `patterns`: (regex literal, type) for
+    columns `base` selects by pattern (`columns(...)`), typed alike and kept under their own names."""
+    constants = dict(feed.parser.constants)
+    columns = [c for c in renamed if c not in constants] + list(constants)
+    const_sql = "".join(f", {literal(v)} as {quote(k)}" for k, v in constants.items())
+    types = contract_types(feed, columns)
+    keep = ", ".join(
+        [quote(c) for c in renamed if c not in constants] + [f"columns({p})" for p, _ in patterns]
+    )
+    stamp_sql = "".join(f"{v} as {quote(k)}, " for k, v in (stamp or {}).items())
+    by_pattern = "".join(
+        f", nullif(columns({p}), '')"
+        if t == "str"
+        else f", try_cast(nullif(trim(columns({p})), '') as {SQL_TYPES[t]})"
+        for p, t in patterns
+    )
+    sql = (
+        f"with src as ({base}), withconst as (select {keep}{const_sql}, _source_line from src) "
+        f"select {stamp_sql}{_typed_projection(columns, types, empty_is_null, with_failures)}{by_pattern}, "
+        "_source_line from withconst"
+    )
+    return sql, columns
 
 
 def write_parsed(
@@ -236,55 +320,66 @@ def write_parsed(
     *,
     stamp: dict[str, str] | None = None,
 ) -> Parsed:
-    """Parse `path` and write the typed, line-numbered table to the Parquet file `out` in one streaming pass.
-    `stamp`: constant columns recorded on every row (the feed id and the file's sha256, for provenance)."""
-    notes: list[str] = []
-    if feed.format == "csv":
-        header = _read_header(feed, path, where)
-        names, notes = _dedupe_header(feed, header, where)
-        source = _csv_relation(feed, path, names)
-        renamed = [feed.parser.rename.get(n, n) for n in names]
-        select_src = ", ".join(f"{quote(n)} as {quote(r)}" for n, r in zip(names, renamed, strict=True))
-        base = f"select {select_src}, ordinality + 1 as _source_line from {source}"
-    else:
-        df = _pandas_table(feed, path, where)
-        df = df.rename(columns=feed.parser.rename)
-        df = df.astype("string").where(df.notna(), None)
-        df["_source_line"] = df.index.astype("int64")
-        con.register("_pandas_source", df.reset_index(drop=True))
-        renamed = [c for c in df.columns if c != "_source_line"]
-        base = "select * from _pandas_source"
-    constants = dict(feed.parser.constants)
-    columns = [c for c in renamed if c not in constants] + list(constants)
-    const_sql = "".join(f", {literal(v)} as {quote(k)}" for k, v in constants.items())
-    types = contract_types(feed, columns)
-    keep = ", ".join(quote(c) for c in renamed if c not in constants)
+    """XLSX / JSON: parse with pandas and write the typed, line-numbered table to the Parquet file `out` (the
+    landed version). `stamp`: constant columns on every row (the feed id and the file's sha256)."""
+    df = _pandas_table(feed, path, where)
+    df = df.rename(columns=feed.parser.rename)
+    df = df.astype("string").where(df.notna(), None)
+    df["_source_line"] = df.index.astype("int64")
+    con.register("_pandas_source", df.reset_index(drop=True))
+    renamed = [c for c in df.columns if c != "_source_line"]
     stamp = stamp or {}
-    stamp_sql = "".join(f"{literal(v)} as {quote(k)}, " for k, v in stamp.items())
-    kv = ", ".join(f"{literal('levelup.' + k.strip('_'))}: {literal(v)}" for k, v in stamp.items())
-    sql = (
-        f"copy (with src as ({base}), "
-        f"withconst as (select {keep}{const_sql}, _source_line from src) "
-        f"select {stamp_sql}{_typed_projection(columns, types, feed.format == 'csv')}, _source_line from withconst) "
-        f"to {literal(str(out))} (format parquet, compression zstd"
-        + (f", kv_metadata {{{kv}}}" if kv else "")
-        + ")"
+    stamp_sql = {k: literal(v) for k, v in stamp.items()}
+    sql, columns = _typed_select(
+        feed, "select * from _pandas_source", renamed, stamp_sql, empty_is_null=False
     )
+    kv = ", ".join(f"{literal('levelup.' + k.strip('_'))}: {literal(v)}" for k, v in stamp.items())
     try:
-        con.execute(sql)
+        con.execute(
+            f"copy ({sql}) to {literal(str(out))} (format parquet, compression zstd"
+            + (f", kv_metadata {{{kv}}}" if kv else "")
+            + ")"
+        )
     except duckdb.Error as exc:
         out.unlink(missing_ok=True)
         raise ParseError(
             f"feed {feed.id!r}: {where}: could not be read as {feed.format.upper()}: {exc}"
         ) from None
-    if feed.format == "csv":
-        try:
-            _structural_errors(feed, con, path, where, len(names))
-        except ParseError:
-            out.unlink(missing_ok=True)
-            raise
     rows = con.execute(f"select count(*) from read_parquet({literal(str(out))})").fetchone()[0]
-    return Parsed(rows=rows, columns=columns, notes=notes)
+    return Parsed(rows=rows, columns=columns, notes=[])
+
+
+def dbt_source_relation(feed: FeedSpec, data_dir_sql: str) -> str:
+    """The relation dbt reads for a feed's current version: for a CSV feed the typed projection over the landed
+    file itself (names from its header, the same strict reader as ingest), stamped with the feed id and the sha256
+    of `current.json`; for XLSX / JSON the landed Parquet. `data_dir_sql` is how the SQL spells the data dir (dbt:
+    the env_var Jinja). No braces: dbt-duckdb formats external locations with str.format_map."""
+    folder = f"{data_dir_sql}/raw/{feed.id}"
+    if feed.format != "csv":
+        return f"read_parquet('{folder}/current.parquet')"
+    encoding, _ = _encoding(feed)
+    reader = (
+        f"read_csv('{folder}/current.csv', header = true, all_varchar = true, delim = ',', quote = '\"', "
+        f"escape = '\"', strict_mode = true, encoding = '{encoding}', null_padding = false, "
+        "max_line_size = 10000000) with ordinality"
+    )
+    inverse = {v: k for k, v in feed.parser.rename.items()}
+    constants = dict(feed.parser.constants)
+    contract = [c.name for c in feed.contract.columns if not c.regex and c.name not in constants]
+    select_src = ", ".join(f"{quote(inverse.get(c, c))} as {quote(c)}" for c in contract)
+    patterns = [(literal("^(?:" + c.name + ")$"), c.type) for c in feed.contract.columns if c.regex]
+    pattern_src = "".join(
+        f", columns({p})" for p, _ in patterns
+    )  # e.g. one column per year, whatever the header has
+    base = f"select {select_src}{pattern_src}, ordinality + 1 as _source_line from {reader}"
+    stamp = {
+        "_feed_id": literal(feed.id),
+        "_source_sha256": f"(select sha256 from read_json_auto('{folder}/current.json'))",
+    }
+    sql, _ = _typed_select(
+        feed, base, contract, stamp, empty_is_null=True, with_failures=False, patterns=patterns
+    )
+    return f"({sql})"
 
 
 def register_frame(feed: FeedSpec, table, con: duckdb.DuckDBPyConnection, name: str) -> Parsed:

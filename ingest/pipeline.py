@@ -4,18 +4,24 @@ Belongs here: the sequence and its outcome (`landed`, `unchanged` or `failed`). 
 `fetch`, `parse`, `contract` and `land`; the parse and the checks run in one in-memory DuckDB per feed
 (memory-limited, streaming over the file), so nothing of the file passes through Python row by row.
 
+A CSV feed's version is the fetched file itself (copied or moved beside the feed's other versions, then checked
+through a typed view over it, `ingest.parse.csv_view`); an XLSX / JSON feed's version is the Parquet table its
+parse writes.
+
 `accept` is the hook for checks that judge a version against the feed's history (the quality layer's drift and
 row-count checks; injected by orchestration so that ingest never imports quality): it gets the feed, the candidate
-version (a Parquet file the DuckDB connection can read) and the version currently serving, and returns the
+version (a typed relation on the candidate's DuckDB connection, `Candidate.relation`, and the same for the version
+currently serving, `Candidate.current_relation`), and returns the
 reasons to reject it (empty = accept). A rejected version is kept in the raw zone but never made current; the
 previous version keeps serving. Dagster's per-feed assets, the CLI and the landing sensor all call `ingest_feed`.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +32,15 @@ from core.settings import Settings, get_settings
 from ingest.contract import ContractError, validate
 from ingest.fetch import Fetched, FetchError, fetch
 from ingest.land import FeedStore, VersionInfo
-from ingest.parse import ParseError, field_count_problems, literal, raw_cells, write_parsed
+from ingest.parse import (
+    ParseError,
+    csv_view,
+    explain_csv_failure,
+    field_count_problems,
+    literal,
+    raw_cells,
+    write_parsed,
+)
 
 
 class IngestFailed(RuntimeError):
@@ -38,11 +52,15 @@ class Candidate:
     """A parsed version that passed its contract, offered to `accept` before it becomes current."""
 
     feed: FeedSpec
-    path: Path  # Parquet: the typed table with _source_line
+    path: Path  # the candidate version's file (the source CSV, or the parsed Parquet)
     sha256: str
     rows: int
-    con: duckdb.DuckDBPyConnection  # an in-memory DuckDB that can read `path` and the current version
+    con: (
+        duckdb.DuckDBPyConnection
+    )  # an in-memory DuckDB on which `relation` (and `current_relation`) are views
     current: VersionInfo | None
+    relation: str = "parsed"  # the candidate, typed and line-numbered
+    current_relation: str | None = None  # the version serving now, typed the same way (None: nothing serving)
 
 
 @dataclass(frozen=True)
@@ -94,17 +112,74 @@ def check_file(feed: FeedSpec, path: Path, where: str | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="levelup-check-") as tmp:
         con = duckdb_connection(get_settings())
         try:
-            out = Path(tmp) / "parsed.parquet"
-            parsed = write_parsed(feed, Path(path), where, con, out)
-            con.execute(f"create view parsed as select * from read_parquet({literal(str(out))})")
-            try:
-                validate(feed, con, "parsed", parsed.columns, parsed.rows, where,
-                         raw_lines=lambda lines, cols: raw_cells(feed, Path(path), lines, cols))  # fmt: skip
-            except ContractError as exc:
-                raise field_count_problems(feed, Path(path), where) or exc from None
-            return parsed.rows
+            rows, _, _ = _parse_and_validate(
+                feed, Path(path), where, con, Path(tmp) / "parsed.parquet", stamp=None
+            )
+            return rows
         finally:
             con.close()
+
+
+def version_view(feed: FeedSpec, info: VersionInfo, con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """A landed version as the typed view `name` on `con` (how `accept` hooks read the version serving now)."""
+    path = Path(info.raw_file)
+    if path.suffix == ".csv":
+        csv_view(
+            feed, path, info.location, con, name, stamp={"_feed_id": feed.id, "_source_sha256": info.sha256}
+        )
+    else:
+        con.execute(f"create or replace temp view {name} as select * from read_parquet({literal(str(path))})")
+
+
+def landed_table(feed: FeedSpec, settings: Settings | None = None):
+    """The feed's current version, typed as the warehouse reads it, as a pyarrow Table (None: nothing landed).
+    For scripts and tests; the warehouse reads the landed file through `ingest.parse.dbt_source_relation`."""
+    settings = settings or get_settings()
+    info = FeedStore(settings.feed_dir(feed.id), feed.id).current_info()
+    if info is None:
+        return None
+    con = duckdb_connection(settings)
+    try:
+        version_view(feed, info, con, "landed")
+        columns = "* exclude (_cast_failures)" if Path(info.raw_file).suffix == ".csv" else "*"
+        return con.sql(f"select {columns} from landed").to_arrow_table()
+    finally:
+        con.close()
+
+
+def _parse_and_validate(
+    feed: FeedSpec,
+    path: Path,
+    where: str,
+    con: duckdb.DuckDBPyConnection,
+    parquet_out: Path,
+    *,
+    stamp: dict[str, str] | None,
+) -> tuple[int, int, list[str]]:
+    """The typed view `parsed` on `con` over `path` (CSV: the file itself; otherwise the Parquet `parquet_out` the
+    parse writes), checked against the contract. Returns (rows, checks, parse notes); raises ParseError / ContractError naming
+    the lines. A CSV row that the strict reader cannot read surfaces as a duckdb.Error during the contract's scan:
+    the file is then read again collecting the bad rows, to say which they are."""
+    if feed.format == "csv":
+        parsed = csv_view(feed, path, where, con, "parsed", stamp=stamp)
+    else:
+        parsed = write_parsed(feed, path, where, con, parquet_out, stamp=stamp)
+        con.execute(
+            f"create or replace temp view parsed as select * from read_parquet({literal(str(parquet_out))})"
+        )
+    try:
+        rows, checks = validate(
+            feed, con, "parsed", parsed.columns, parsed.rows, where,
+            raw_lines=lambda lines, cols: raw_cells(feed, path, lines, cols),
+        )  # fmt: skip
+        return rows, checks, parsed.notes
+    except ContractError as exc:
+        raise field_count_problems(feed, path, where) or exc from None
+    except duckdb.Error as exc:
+        explained = explain_csv_failure(feed, path, where) if feed.format == "csv" else None
+        raise explained or ParseError(
+            f"feed {feed.id!r}: {where}: could not be read as {feed.format.upper()}: {exc}"
+        ) from None
 
 
 def ingest_feed(
@@ -199,30 +274,37 @@ def ingest_feed(
 
 def _parse_check_land(feed, settings, store, got, current, accept, finish, common) -> IngestResult:
     sha = got.sha256
-    candidate = store.candidate_path(sha)
+    is_csv = feed.format == "csv"
+    candidate = store.candidate_path(sha, ".csv" if is_csv else ".parquet")
+    if is_csv:  # the version is the file itself: move a download into place, copy a mirror or landing file
+        if got.is_temporary:
+            got.path.replace(candidate)
+            got = replace(got, path=candidate, is_temporary=False)
+        else:
+            shutil.copyfile(got.path, candidate)
+    source = candidate if is_csv else got.path
     con = duckdb_connection(settings)
     try:
         try:
             stamp = {"_feed_id": feed.id, "_source_sha256": sha}
-            parsed = write_parsed(feed, got.path, got.location, con, candidate, stamp=stamp)
-            con.execute(f"create view parsed as select * from read_parquet({literal(str(candidate))})")
-            checks = validate(
-                feed, con, "parsed", parsed.columns, parsed.rows, got.location,
-                raw_lines=lambda lines, cols: raw_cells(feed, got.path, lines, cols),
-            )  # fmt: skip
+            rows, checks, notes = _parse_and_validate(feed, source, got.location, con, candidate, stamp=stamp)
         except (ParseError, ContractError) as exc:
-            if isinstance(exc, ContractError):
-                exc = field_count_problems(feed, got.path, got.location) or exc
             return finish(
                 "failed", str(exc), **common, sha256=sha, bytes=got.n_bytes,
                 contract_result="failed" if isinstance(exc, ContractError) else "unparseable",
             )  # fmt: skip
+        current_relation = None
+        if current is not None:
+            version_view(feed, current, con, "serving")
+            current_relation = "serving"
         verdict = (
-            accept(Candidate(feed, candidate, sha, parsed.rows, con, current)) if accept else Verdict([])
+            accept(Candidate(feed, candidate, sha, rows, con, current, "parsed", current_relation))
+            if accept
+            else Verdict([])
         )
         reasons = verdict.reasons
         info = VersionInfo(
-            feed_id=feed.id, sha256=sha, rows=parsed.rows, bytes=got.n_bytes, url=feed.url or "",
+            feed_id=feed.id, sha256=sha, rows=rows, bytes=got.n_bytes, url=feed.url or "",
             location=got.location, via=got.via, retrieved_at=got.retrieved_at.isoformat(), etag=got.etag,
             last_modified=got.last_modified, raw_file="",
         )  # fmt: skip
@@ -233,14 +315,14 @@ def _parse_check_land(feed, settings, store, got, current, accept, finish, commo
                 "failed",
                 f"feed {feed.id!r}: {got.location} passed its contract but was rejected by its quality checks; "
                 "the previous version keeps serving:\n  - " + "\n  - ".join(reasons),
-                parsed.notes, **common, sha256=sha, rows=parsed.rows, bytes=got.n_bytes, raw_file=str(path),
+                notes, **common, sha256=sha, rows=rows, bytes=got.n_bytes, raw_file=str(path),
                 contract_result="rejected", quality_checks=verdict.checks,
             )  # fmt: skip
         if got.via == "http":
             store.save_http_state(got.etag, got.last_modified)
         return finish(
-            "landed", f"landed {parsed.rows} rows ({checks} checks passed)", parsed.notes, **common, sha256=sha,
-            rows=parsed.rows, bytes=got.n_bytes, raw_file=str(path), contract_result="passed",
+            "landed", f"landed {rows} rows ({checks} checks passed)", notes, **common, sha256=sha,
+            rows=rows, bytes=got.n_bytes, raw_file=str(path), contract_result="passed",
             quality_checks=verdict.checks,
         )  # fmt: skip
     finally:

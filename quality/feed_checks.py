@@ -7,8 +7,9 @@ areas missing. Such a version is rejected at ingest: it is kept in the raw zone 
 previous version is used throughout the release and every mart stays consistent with the others (the platform's
 consistency rule: one set of feed versions per release; a rejected version reaches no mart).
 
-The facts are computed in DuckDB SQL over the two Parquet versions (never loaded into Python), one small summary
-row per (feed, indicator), and judged by a Great Expectations suite on that summary:
+The facts are computed in DuckDB SQL over the two versions (typed views over the landed files, never loaded into
+Python: one full outer join on the unique key gives coverage, presence and drift), one small summary row per
+(feed, indicator), and judged by a Great Expectations suite on that summary:
   coverage      share of the current version's keys (the contract's unique key) still present   >= 1 - LEVELUP_ROW_TOLERANCE
   presence      every indicator the current version has is still there
   drift         mean of the cells present in both versions, new / old, within the indicator's tolerance
@@ -22,10 +23,8 @@ Feeds without an indicator and value column (reference lookups) get the coverage
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -52,36 +51,57 @@ class Tolerance:
     source: str  # how it was calibrated, for the message and the log
 
 
-def _accepted_history(store: FeedStore) -> list[Path]:
-    """Accepted versions of the feed, oldest first (rejected ones never count)."""
-    out = []
-    for meta in store.versions.glob("*.json"):
-        parquet = meta.with_suffix(".parquet")
-        if parquet.exists() and not parquet.with_suffix(".rejected").exists():
-            out.append((json.loads(meta.read_text()).get("retrieved_at", ""), parquet))
-    return [p for _, p in sorted(out)][-HISTORY:]
+def _accepted_history(candidate: Candidate, store: FeedStore) -> list[str]:
+    """Accepted versions of the feed, oldest first (rejected ones never count), as typed views on the candidate's
+    connection."""
+    from ingest.pipeline import version_view
+
+    views = []
+    for i, info in enumerate(store.accepted_versions()[-HISTORY:]):
+        name = f"history_{i}"
+        version_view(candidate.feed, info, candidate.con, name)
+        views.append(name)
+    return views
 
 
-def _overlap_ratios(con, old: Path, new: Path, keys: list[str], ind: str, val: str) -> pd.DataFrame:
+def compare(con, old: str, new: str, keys: list[str], ind: str | None, val: str | None):
+    """Two versions (typed relations) joined on the unique key, in one pass over each: the share of the old
+    version's keys still present (NULL keys match each other), and per indicator the rows before and after, the
+    cells present in both and the ratio of their means. Returns (coverage, DataFrame)."""
+    on = " and ".join(f"o.{_q(k)} is not distinct from n.{_q(k)}" for k in keys)
     k = ", ".join(_q(c) for c in keys)
-    return con.execute(
+    pick = (f", {_q(ind)} as _ind" if ind else ", null as _ind") + (
+        f", {_q(val)} as _v" if val else ", null as _v"
+    )
+    df = con.execute(
         f"""
-        with o as (select {k}, {_q(val)} as v from read_parquet({_lit(old)}) where {_q(val)} is not null),
-             n as (select {k}, {_q(val)} as v from read_parquet({_lit(new)}) where {_q(val)} is not null),
-             j as (select o.{_q(ind)} as indicator, o.v as ov, n.v as nv from o join n using ({k}))
-        select indicator, count(*) as cells, avg(nv) / nullif(avg(ov), 0) as ratio from j group by indicator
+        with o as (select {k}{pick}, true as _o from {old}),
+             n as (select {k}{pick}, true as _n from {new}),
+             j as (select coalesce(o._ind, n._ind) as indicator, o._o, n._n, o._v as ov, n._v as nv
+                   from o full outer join n on {on})
+        select indicator,
+               count(*) filter (where _o) as before,
+               count(*) filter (where _n) as after,
+               count(*) filter (where _o and _n) as kept,
+               count(*) filter (where ov is not null and nv is not null) as cells,
+               avg(nv) filter (where ov is not null and nv is not null)
+                 / nullif(avg(ov) filter (where ov is not null and nv is not null), 0) as ratio
+        from j group by indicator
         """
     ).df()
+    before = int(df["before"].sum())
+    coverage = 1.0 if before == 0 else float(df["kept"].sum()) / before
+    return coverage, df
 
 
-def _period_change(con, version: Path, ind: str, val: str, area: str, level: str | None, period: str) -> dict:
+def _period_change(con, version: str, ind: str, val: str, area: str, level: str | None, period: str) -> dict:
     part = ", ".join(_q(c) for c in (ind, area, level) if c)
     rows = con.execute(
         f"""
         with s as (
             select {_q(ind)} as indicator, {_q(period)} as period, {_q(val)} as v,
                    lag({_q(val)}) over (partition by {part} order by {_q(period)}) as prev
-            from read_parquet({_lit(version)}) where {_q(val)} is not null
+            from {version} where {_q(val)} is not null
         ),
         per_period as (
             select indicator, period, median(abs(v / prev - 1)) as typical
@@ -100,11 +120,11 @@ def calibrate(feed: FeedSpec, candidate: Candidate, store: FeedStore) -> dict[st
     ind, val, keys = c.indicator_column, c.value_column, c.unique or []
     floor, default = settings.drift_floor, settings.drift_default
     out: dict[str, Tolerance] = {}
-    history = _accepted_history(store)
+    history = _accepted_history(candidate, store)
     if len(history) >= 3:
         changes: dict[str, float] = {}
         for a, b in zip(history, history[1:], strict=False):
-            for r in _overlap_ratios(candidate.con, a, b, keys, ind, val).itertuples():
+            for r in compare(candidate.con, a, b, keys, ind, val)[1].itertuples():
                 if r.ratio is not None and not pd.isna(r.ratio):
                     changes[r.indicator] = max(changes.get(r.indicator, 0.0), abs(r.ratio - 1))
         for name, change in changes.items():
@@ -115,9 +135,9 @@ def calibrate(feed: FeedSpec, candidate: Candidate, store: FeedStore) -> dict[st
             )
     area = next((x for x in ("areacd", "area_code") if x in {col.name for col in c.columns}), None)
     level = "geography" if "geography" in {col.name for col in c.columns} else None
-    if area and c.period_column and candidate.current is not None:
+    if area and c.period_column and candidate.current_relation is not None:
         yoy = _period_change(
-            candidate.con, Path(candidate.current.raw_file), ind, val, area, level, c.period_column
+            candidate.con, candidate.current_relation, ind, val, area, level, c.period_column
         )
         for name, (p95, periods) in yoy.items():
             if name in out or p95 is None or periods < 2:
@@ -141,43 +161,27 @@ def summary(candidate: Candidate) -> pd.DataFrame:
     """One row per indicator (or one row for a feed without indicators): coverage, presence, drift, tolerance."""
     feed, con = candidate.feed, candidate.con
     c = feed.contract
-    old, new = Path(candidate.current.raw_file), candidate.path
     keys = c.unique or []
-    rows = []
-    if keys:
-        k = ", ".join(_q(x) for x in keys)
-        total, missing = con.execute(
-            f"select count(*), count(*) filter (where n.present is null) from (select distinct {k} from "
-            f"read_parquet({_lit(old)})) as o left join (select distinct {k}, true as present from "
-            f"read_parquet({_lit(new)})) as n using ({k})"
-        ).fetchone()
-        coverage = 1.0 - (missing / total if total else 0.0)
+    with_indicators = bool(c.indicator_column and c.value_column and keys)
+    if not keys:
+        coverage, table = 1.0, pd.DataFrame()
     else:
-        coverage = 1.0
-    if not (c.indicator_column and c.value_column and keys):
+        ind, val = (c.indicator_column, c.value_column) if with_indicators else (None, None)
+        coverage, table = compare(con, candidate.current_relation, candidate.relation, keys, ind, val)
+    if not with_indicators:
         return pd.DataFrame([{"indicator": feed.id, "coverage": coverage, "present": True, "cells": None,
                               "ratio": None, "abs_change": 0.0, "tolerance": 1.0, "tolerance_source": "n/a"}])  # fmt: skip
-    ind, val = c.indicator_column, c.value_column
-    before = dict(
-        con.execute(f"select {_q(ind)}, count(*) from read_parquet({_lit(old)}) group by 1").fetchall()
-    )
-    after = dict(
-        con.execute(f"select {_q(ind)}, count(*) from read_parquet({_lit(new)}) group by 1").fetchall()
-    )
-    ratios = {
-        r.indicator: (r.cells, r.ratio) for r in _overlap_ratios(con, old, new, keys, ind, val).itertuples()
-    }
     tolerances = calibrate(feed, candidate, FeedStore(get_settings().feed_dir(feed.id), feed.id))
-    for name in sorted(set(before) | set(after)):
-        cells, ratio = ratios.get(name, (0, None))
-        ratio = None if ratio is None or pd.isna(ratio) else float(ratio)
-        tol = tolerances.get(name, Tolerance(get_settings().drift_default, "default"))
+    rows = []
+    for r in table.sort_values("indicator").itertuples():
+        ratio = None if r.ratio is None or pd.isna(r.ratio) else float(r.ratio)
+        tol = tolerances.get(r.indicator, Tolerance(get_settings().drift_default, "default"))
         rows.append(
             {
-                "indicator": name,
+                "indicator": r.indicator,
                 "coverage": coverage,
-                "present": name in after or name not in before,
-                "cells": int(cells or 0),
+                "present": bool(r.after > 0 or r.before == 0),
+                "cells": int(r.cells or 0),
                 "ratio": ratio,
                 "abs_change": abs(ratio - 1) if ratio is not None else 0.0,
                 "tolerance": tol.value,
@@ -219,7 +223,7 @@ def check_version(candidate: Candidate) -> Verdict:
     """The reasons to reject the candidate version (none: accept) and the per-indicator figures with the tolerance
     used (kept in the ingest log and the manifest). The first version of a feed has nothing to be compared with
     and is accepted on its contract."""
-    if candidate.current is None or not Path(candidate.current.raw_file).exists():
+    if candidate.current_relation is None:
         return Verdict(
             [], [{"check": "history", "note": "first version of the feed: nothing to compare with"}]
         )

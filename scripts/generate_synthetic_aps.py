@@ -15,7 +15,7 @@ Published means are on 2021/22 boundaries: a 2025 LA takes the mean of its prede
 unchanged LAs, Sheffield's recode, the mean of the old districts for Cumberland, Westmorland and Furness,
 North Yorkshire and Somerset). LAs with no published value use their nation's mean (flagged uncalibrated).
 
-Inputs (first found): the landed raw Parquet in $LEVELUP_DATA_DIR/raw/<feed>/current.parquet, else the mirror
+Inputs (first found): the landed version in $LEVELUP_DATA_DIR/raw/<feed>/ (typed, ingest.pipeline.landed_table), else the mirror
 ($LEVELUP_MIRROR) CSV. Output: $LEVELUP_DATA_DIR/landing/restricted/aps-wellbeing-<first>-<last>-s<seed>.csv.enc
 encrypted with the restricted key (LEVELUP_RESTRICTED_KEY / LEVELUP_RESTRICTED_KEY_FILE).
 
@@ -38,7 +38,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.registry import load_registry  # noqa: E402
 from core.settings import Settings, get_settings  # noqa: E402
+from ingest.pipeline import landed_table  # noqa: E402
 from restricted.crypto import write_encrypted  # noqa: E402
 from restricted.keys import RestrictedKey, load_key  # noqa: E402
 from restricted.zone import Zone  # noqa: E402
@@ -68,11 +70,11 @@ class Inputs:
 
 
 def _read(settings: Settings, feed_id: str, mirror_rel: str) -> pd.DataFrame:
-    landed = settings.feed_dir(feed_id) / "current.parquet"
-    if landed.exists():
-        return pd.read_parquet(landed)
+    landed = landed_table(load_registry().get(feed_id), settings)
+    if landed is not None:
+        return landed.to_pandas()
     if settings.mirror is None:
-        raise SystemExit(f"need the landed {feed_id} feed ({landed}) or LEVELUP_MIRROR")
+        raise SystemExit(f"need the landed {feed_id} feed (levelup ingest {feed_id}) or LEVELUP_MIRROR")
     return pd.read_csv(settings.mirror / mirror_rel, dtype=str, keep_default_na=False, na_values=[""])
 
 

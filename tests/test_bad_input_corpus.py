@@ -171,7 +171,7 @@ def test_variant_caught_at_ingest(setup, case):
     assert expected in res.message, res.message
     assert f"'{feed.id}'" in res.message
     assert store.current_info() == good  # the previous good version still serves
-    assert len(list(store.versions.glob("*.parquet"))) == 1
+    assert len(store.version_files()) == 1
 
 
 def test_corpus_has_at_least_fifteen_variants():

@@ -49,4 +49,4 @@ def test_first_refresh_with_a_broken_feed_publishes_what_it_can(mirror, tmp_path
     assert any("cover_every_ess_feed" in r for r in marts["indicators"]["reasons"])
     assert marts["geography"]["status"] == "fresh" and marts["geography"]["rows"] == 361
     assert marts["provenance"]["status"] == "fresh"
-    assert not (data / "raw" / "healthy-life-expectancy" / "current.parquet").exists()  # nothing of it landed
+    assert not (data / "raw" / "healthy-life-expectancy" / "current.json").exists()  # nothing of it landed

@@ -46,7 +46,7 @@ def test_conditional_get_304_does_not_reland(feed_at, data_dir):
     assert route.requests[1].get("If-None-Match") == route.etag
     assert route.requests[1].get("If-Modified-Since") == route.last_modified
     store = FeedStore(get_settings().feed_dir(feed.id), feed.id)
-    assert len(list(store.versions.glob("*.parquet"))) == 1
+    assert len(store.version_files()) == 1
     statuses = [e["status"] for e in store.read_log()]
     assert statuses == ["landed", "unchanged"]
     log0 = store.read_log()[0]
@@ -96,7 +96,7 @@ def test_truncated_body_rejected(feed_at, data_dir):
         or "incomplete" in res.message.lower()
         or "connection" in res.message.lower()
     )
-    assert not (get_settings().feed_dir(feed.id) / "current.parquet").exists()
+    assert not (get_settings().feed_dir(feed.id) / "current.json").exists()
     assert len(route.requests) == 4  # retried, then gave up
 
 

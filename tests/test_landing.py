@@ -316,7 +316,9 @@ def test_landing_drop_end_to_end_rebuilds_only_that_feeds_lineage(sandbox, mirro
 
     # The drop was processed and the revised value is in the published indicators mart.
     assert not drop.exists() and list((data / "landing" / "_processed" / HLE).iterdir())
-    assert run["marts"]["indicators"] == "fresh"
+    assert run["marts"]["indicators"] == "fresh", str(
+        json.loads((Path(run["release"]) / "manifest.json").read_text())["marts"]["indicators"]
+    )
     con = duckdb.connect(str(Path(run["release"]) / "marts.duckdb"), read_only=True)
     try:
         value, line = con.execute(

@@ -3,7 +3,9 @@
 Belongs here: the registry -> dbt glue. Every file it writes says GENERATED in its first line (or, for seed CSVs,
 sits in `seeds/generated/`, documented as generated in `seeds/generated/_generated.yml`):
   - `models/staging/_sources.yml`           one dbt source per family, one table per enabled open feed, reading
-                                            the feed's `current.parquet` in the raw zone, tagged with its asset key;
+                                            the feed's current version in the raw zone (a CSV feed: the typed
+                                            projection over the landed file, `ingest.parse.dbt_source_relation`),
+                                            tagged with its asset key;
   - `models/staging/_staging_generated.yml` a documented entry for every feed's staging model;
   - `seeds/generated/registry_feeds.csv`, `registry_indicators.csv` the catalogue as tables (measure types,
                                             aggregation rules, units, ranges, label metadata), so SQL can use them;
@@ -28,6 +30,7 @@ import yaml
 
 from core.registry import AGGREGATION_RULE, Registry, load_registry
 from core.settings import PROJECT_ROOT, get_settings
+from ingest.parse import dbt_source_relation
 
 GENERATED_HEADER = "# GENERATED from registry/feeds.yaml by `levelup sync-dbt`: do not edit by hand.\n"
 MISSION_MODEL = re.compile(r"^int_mission_(\d{2})_[a-z0-9_]+$")
@@ -51,11 +54,7 @@ def _sources_yaml(reg: Registry) -> str:
                     "description": f"{f.title}. Publisher: {f.publisher}. Licence: {f.licence}. Source: {f.url}",
                     "meta": {
                         "feed_id": f.id,
-                        "external_location": (
-                            "read_parquet('{{ env_var('LEVELUP_DATA_DIR') }}/raw/"
-                            + f.id
-                            + "/current.parquet')"
-                        ),
+                        "external_location": dbt_source_relation(f, "{{ env_var('LEVELUP_DATA_DIR') }}"),
                         "dagster": {"asset_key": ["raw", f.id]},
                     },
                 }
@@ -63,7 +62,7 @@ def _sources_yaml(reg: Registry) -> str:
         sources.append(
             {
                 "name": family,
-                "description": f"Landed {family} feeds: the current immutable Parquet version of each (raw zone).",
+                "description": f"Landed {family} feeds: the current immutable version of each (raw zone), typed.",
                 "tables": tables,
             }
         )

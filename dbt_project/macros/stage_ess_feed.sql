@@ -12,7 +12,7 @@
     time), so the marts that do not need it still build and publish. The completeness tests on the marts that
     do need it fail and hold those back; the manifest names the feed. source() is still called for lineage. -#}
 {%- set feed_id = source_relation.identifier | replace('_', '-') -%}
-{%- set current = env_var('LEVELUP_DATA_DIR') ~ '/raw/' ~ feed_id ~ '/current.parquet' -%}
+{%- set current = env_var('LEVELUP_DATA_DIR') ~ '/raw/' ~ feed_id ~ '/current.json' -%}  {#- the pointer of record: present once a version landed -#}
 {%- set has_version = true -%}
 {%- if execute -%}
     {%- set has_version = run_query("select count(*) from glob('" ~ current ~ "')").columns[0].values()[0] > 0 -%}

@@ -1,7 +1,7 @@
 {#
   Every landed version of every feed in the raw zone, with how the ingest log saw it.
   Grain: one row per (feed_id, sha256).
-  is_current: the version the warehouse reads now (stg_raw_meta__current_versions: current.parquet's target).
+  is_current: the version the warehouse reads now (stg_raw_meta__current_versions: the version current.json names).
   first_retrieved_at: the retrieval that landed the version (sidecar); last_confirmed_at: the latest attempt that
   found the same file (landed or unchanged), i.e. when the source was last seen serving it.
   raw_file is published as a file name only (the data directory differs between machines).
