@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     preflight_timeout: float = Field(3.0, description="seconds to reach each source host before a run")
 
     # the engine
-    duckdb_memory_limit: str = Field("2GB", description="DuckDB memory limit for ingest and publish")
+    duckdb_memory_limit: str = Field("2GB", description="DuckDB memory limit for ingest, dbt and publish (each spills to disk beyond it)")
     duckdb_threads: int | None = Field(None, description="DuckDB threads (default: all cores)")
 
     # quality gate
@@ -208,6 +208,7 @@ def init_settings() -> Settings:
         value = getattr(settings, field)
         if value is not None:
             os.environ[f"LEVELUP_{field.upper()}"] = str(value)
+    os.environ["LEVELUP_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit  # dbt's profile reads it
     return settings
 
 

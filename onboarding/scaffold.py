@@ -488,7 +488,8 @@ def scaffold_feed(
         ess_contract=ess_contract,
     )
     table = feed_id.replace("-", "_")
-    staging = project_root / "dbt_project" / "models" / "staging" / "ess" / f"stg_ess__{table}.sql"
+    project = dbt_sync.dbt_dir() if project_root == PROJECT_ROOT else project_root / "dbt_project"
+    staging = project / "models" / "staging" / "ess" / f"stg_ess__{table}.sql"
     docs = project_root / "docs" / "feeds" / f"{feed_id}.md"
     for p in (staging, docs):
         if p.exists() and not force:

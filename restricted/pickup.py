@@ -14,7 +14,6 @@ import re
 import time
 from datetime import UTC, datetime
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -26,6 +25,7 @@ from ingest.contract import ContractError, validate
 from ingest.parse import register_frame
 from restricted.crypto import decrypt_bytes, read_encrypted, secure_dir, write_encrypted
 from restricted.keys import RestrictedKey, RestrictedKeyError, load_key, redact
+from restricted.memory import memory_only_connection
 from restricted.zone import Zone, log_attempt, pending_deliveries, read_log
 
 ONS4 = ("life_satisfaction", "worthwhile", "happiness", "anxiety")
@@ -60,7 +60,7 @@ def _checked_frame(feed: FeedSpec, plain: bytes, where: str) -> pd.DataFrame:
     )  # fmt: skip
     text = text.cast(pa.schema([(n, pa.string()) for n in text.column_names]))
     del plain
-    con = duckdb.connect()
+    con = memory_only_connection()  # decrypted rows: never spilled to disk
     try:
         parsed = register_frame(feed, text, con, "delivery")
         validate(feed, con, "delivery", parsed.columns, parsed.rows, where)

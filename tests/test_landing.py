@@ -202,6 +202,7 @@ def sandbox_env(sandbox: Path, mirror: Path) -> dict:
         "LEVELUP_DATA_DIR": str(sandbox / "data"),
         "LEVELUP_MIRROR": str(mirror),
         "LEVELUP_REGISTRY": str(sandbox / "project" / "registry" / "feeds.yaml"),
+        "LEVELUP_DBT_PROJECT_DIR": str(sandbox / "project" / "dbt_project"),
         "DAGSTER_HOME": str(sandbox / "dagster_home"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "LEVELUP_LANDING_SETTLE_S": "0",

@@ -117,7 +117,8 @@ def crash_at(data: Path, mirror: Path, point: str) -> dict:
     marker = data / f".crashpoint-{point}"
     marker.unlink(missing_ok=True)
     proc = subprocess.Popen(
-        [str(LEVELUP), "run"],
+        # --force: the sources are unchanged since the baseline, and a change-aware run would rightly do nothing
+        [str(LEVELUP), "run", "--force"],
         env=env_for(data, mirror, LEVELUP_CRASHPOINT=point),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -147,7 +148,7 @@ def crash_sequence(baseline, mirror):
     before = assert_current_is_complete(data)
     shutil.rmtree(data / "raw" / "homicide-offences")  # so the ingest kill interrupts a real landing
     outcomes = {point: crash_at(data, mirror, point) for point in CRASH_POINTS}
-    recovered = run_levelup(data, mirror)
+    recovered = run_levelup(data, mirror, "--force")
     return data, before, outcomes, recovered
 
 
