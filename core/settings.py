@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     preflight_timeout: float = Field(3.0, description="seconds to reach each source host before a run")
 
     # the engine
-    duckdb_memory_limit: str = Field("2GB", description="DuckDB memory limit for ingest, dbt and publish (each spills to disk beyond it)")
+    duckdb_memory_limit: str = Field(
+        "2GB", description="DuckDB memory limit for ingest, dbt and publish (each spills to disk beyond it)"
+    )
     duckdb_threads: int | None = Field(None, description="DuckDB threads (default: all cores)")
 
     # quality gate

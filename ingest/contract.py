@@ -24,7 +24,7 @@ from pandera.api.ibis.types import IbisData
 from pandera.ibis import Check, Column, DataFrameSchema
 
 from core.registry import ColumnSpec, FeedSpec
-from ingest.parse import contract_types
+from ingest.parse import contract_types, unreadable_flag
 
 IBIS_TYPES = {"str": dt.string, "float": dt.float64, "int": dt.int64, "date": dt.date}
 SAMPLE = 5
@@ -185,8 +185,7 @@ def _tests(feed: FeedSpec, schema: DataFrameSchema, table, columns: list[str]) -
                         f"t{len(tests)}",
                         name,
                         f"coerce_dtype('{IBIS_TYPES[types[name]]}')",
-                        table["_cast_failures"].isnull()
-                        | ~table["_cast_failures"].split(",").contains(name).fill_null(False),
+                        ~table[unreadable_flag(name)],
                         show,
                     )
                 )

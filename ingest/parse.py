@@ -8,7 +8,7 @@ Belongs here: the readers and the one typed projection every consumer of a lande
       (`write_parsed`), the landed version.
 The projection applies the registry's parser options (column renames, constant columns, the ELS geography JSON
 flattened, a repeated non-contract column kept under a suffixed name), types each contract column (`try_cast`: a
-cell that does not read as its type becomes NULL and is named in `_cast_failures`, for the contract to report),
+cell that does not read as its type becomes NULL and is flagged in `_unreadable_<column>`, for the contract to report),
 numbers source records (`_source_line`, the header is line 1) and stamps every row with the feed id and the
 file's sha256. Structural problems (wrong field count, invalid encoding, a header that repeats a contract column)
 are ParseErrors naming the feed, the file and the lines. No cell passes through Python on the CSV path; whether
@@ -215,27 +215,42 @@ def contract_types(feed: FeedSpec, columns: list[str]) -> dict[str, str]:
     return types
 
 
+UNREADABLE = (
+    "_unreadable_"  # prefix of the per-column flags: the cell has text that does not read as its type
+)
+
+
+def unreadable_flag(column: str) -> str:
+    return UNREADABLE + column
+
+
 def _typed_projection(
     columns: list[str], types: dict[str, str], empty_is_null: bool, with_failures: bool = True
-) -> str:
-    """Text columns as they are (an empty CSV cell is NULL); typed columns through try_cast, with the names of the
-    columns whose cell did not read as its type in `_cast_failures` (NULL when every cell read)."""
-    parts, checks = [], []
+) -> tuple[str, str]:
+    """(inner, outer) select lists. Inner: text columns as they are (an empty CSV cell is NULL), typed columns
+    through try_cast, and (with failures) each typed column's trimmed text. Outer, over the inner: every column,
+    and per typed column the flag `_unreadable_<column>` (true where a cell has text that did not read as the
+    type), so each cell is cast once."""
+    inner, outer, flags = [], [], []
     for c in columns:
         q = quote(c)
         t = types.get(c, "str")
+        outer.append(q)
         if t == "str":
-            parts.append(f"nullif({q}, '') as {q}" if empty_is_null else q)
+            inner.append(f"nullif({q}, '') as {q}" if empty_is_null else q)
             continue
         text = f"nullif(trim({q}), '')"
-        parts.append(f"try_cast({text} as {SQL_TYPES[t]}) as {q}")
-        checks.append(
-            f"case when {text} is not null and try_cast({text} as {SQL_TYPES[t]}) is null then {literal(c)} end"
-        )
-    if not with_failures:
-        return ", ".join(parts)
-    failures = f"nullif(concat_ws(',', {', '.join(checks)}), '')" if checks else "cast(null as varchar)"
-    return ", ".join(parts) + f", {failures} as _cast_failures"
+        inner.append(f"try_cast({text} as {SQL_TYPES[t]}) as {q}")
+        if with_failures:
+            inner.append(f"{text} as {quote('_text_' + c)}")
+            flags.append(
+                f"({quote('_text_' + c)} is not null and {q} is null) as {quote(unreadable_flag(c))}"
+            )
+    return ", ".join(inner), ", ".join(outer + flags)
+
+
+# A select list of a typed relation's data columns (without the `_unreadable_` flags).
+DATA_COLUMNS = f"columns(c -> not starts_with(c, {literal(UNREADABLE)}))"
 
 
 def csv_view(
@@ -297,16 +312,18 @@ def _typed_select(
         [quote(c) for c in renamed if c not in constants] + [f"columns({p})" for p, _ in patterns]
     )
     stamp_sql = "".join(f"{v} as {quote(k)}, " for k, v in (stamp or {}).items())
+    stamp_names = "".join(f"{quote(k)}, " for k in (stamp or {}))
     by_pattern = "".join(
         f", nullif(columns({p}), '')"
         if t == "str"
         else f", try_cast(nullif(trim(columns({p})), '') as {SQL_TYPES[t]})"
         for p, t in patterns
     )
+    inner, outer = _typed_projection(columns, types, empty_is_null, with_failures)
     sql = (
-        f"with src as ({base}), withconst as (select {keep}{const_sql}, _source_line from src) "
-        f"select {stamp_sql}{_typed_projection(columns, types, empty_is_null, with_failures)}{by_pattern}, "
-        "_source_line from withconst"
+        f"with src as ({base}), withconst as (select {keep}{const_sql}, _source_line from src), "
+        f"typed as (select {stamp_sql}{inner}{by_pattern}, _source_line from withconst) "
+        f"select {stamp_names}{outer}{''.join(f', columns({p})' for p, _ in patterns)}, _source_line from typed"
     )
     return sql, columns
 
@@ -387,12 +404,10 @@ def register_frame(feed: FeedSpec, table, con: duckdb.DuckDBPyConnection, name: 
     view `name` on `con`: the same typing as a landed file, nothing written to disk."""
     con.register(f"{name}_text", table)
     columns = list(table.column_names)
-    types = contract_types(feed, columns)
-    con.execute(
-        f"create or replace temp view {name} as select {_typed_projection(columns, types, True)}, "
-        f"row_number() over () + 1 as _source_line from {name}_text"
-    )
-    return Parsed(rows=table.num_rows, columns=columns)
+    base = f"select *, row_number() over () + 1 as _source_line from {name}_text"
+    sql, typed = _typed_select(feed, base, columns, None, empty_is_null=True)
+    con.execute(f"create or replace temp view {name} as {sql}")
+    return Parsed(rows=table.num_rows, columns=typed)
 
 
 def field_count_problems(feed: FeedSpec, path: Path, where: str) -> ParseError | None:

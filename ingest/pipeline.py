@@ -33,6 +33,7 @@ from ingest.contract import ContractError, validate
 from ingest.fetch import Fetched, FetchError, fetch
 from ingest.land import FeedStore, VersionInfo
 from ingest.parse import (
+    DATA_COLUMNS,
     ParseError,
     csv_view,
     explain_csv_failure,
@@ -141,8 +142,7 @@ def landed_table(feed: FeedSpec, settings: Settings | None = None):
     con = duckdb_connection(settings)
     try:
         version_view(feed, info, con, "landed")
-        columns = "* exclude (_cast_failures)" if Path(info.raw_file).suffix == ".csv" else "*"
-        return con.sql(f"select {columns} from landed").to_arrow_table()
+        return con.sql(f"select {DATA_COLUMNS} from landed").to_arrow_table()
     finally:
         con.close()
 

@@ -22,7 +22,7 @@ from core.fsio import swap_symlink
 from core.registry import FeedSpec, Registry, load_registry
 from core.settings import Settings, get_settings
 from ingest.contract import ContractError, validate
-from ingest.parse import register_frame
+from ingest.parse import DATA_COLUMNS, register_frame
 from restricted.crypto import decrypt_bytes, read_encrypted, secure_dir, write_encrypted
 from restricted.keys import RestrictedKey, RestrictedKeyError, load_key, redact
 from restricted.memory import memory_only_connection
@@ -64,7 +64,7 @@ def _checked_frame(feed: FeedSpec, plain: bytes, where: str) -> pd.DataFrame:
     try:
         parsed = register_frame(feed, text, con, "delivery")
         validate(feed, con, "delivery", parsed.columns, parsed.rows, where)
-        df = con.execute("select * exclude (_cast_failures, _source_line) from delivery").df()
+        df = con.execute(f"select {DATA_COLUMNS} exclude (_source_line) from delivery").df()
     finally:
         con.close()
     _check_answers(feed, df, where)

@@ -77,7 +77,9 @@ def prepare(work: Path, rows: int, mirror: Path) -> tuple[dict[str, str], Path]:
     project = work / "dbt_project"
     if project.exists():
         shutil.rmtree(project)
-    shutil.copytree(PROJECT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    shutil.copytree(
+        PROJECT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages")
+    )
     (project / "models" / "staging" / "ess" / f"stg_ess__{TABLE}.sql").write_text(
         f"-- benchmark only (scripts/bench_scale.py)\n{{{{ stage_ess_feed(source('ess', '{TABLE}')) }}}}\n"
     )
@@ -120,7 +122,10 @@ def stage_ingest(env: dict[str, str], csv: Path, repeats: int) -> dict:
             else:
                 m = run_measured([sys.executable, "-c", PEER_READ_CSV, str(csv)], env)
                 peer.append(m.seconds)
-        print(f"  ingest repeat {i + 1}: ours {ours[-1]:.1f} s, read_csv + group by {peer[-1]:.1f} s", flush=True)
+        print(
+            f"  ingest repeat {i + 1}: ours {ours[-1]:.1f} s, read_csv + group by {peer[-1]:.1f} s",
+            flush=True,
+        )
     return {"ours_s": ours, "peer_s": peer, "ratio": median(ours) / median(peer), "peak_rss_mb": max(rss)}
 
 
@@ -218,7 +223,9 @@ def stage_harmonise(env: dict[str, str], work: Path, repeats: int, first_run_mod
     memory = env.get("LEVELUP_DUCKDB_MEMORY_LIMIT", "2GB")
     for i in range(repeats):
         scratch.unlink(missing_ok=True)
-        m = run_measured([sys.executable, "-c", RUN_HAND_WRITTEN, str(warehouse), str(scratch), str(sql), memory], env)
+        m = run_measured(
+            [sys.executable, "-c", RUN_HAND_WRITTEN, str(warehouse), str(scratch), str(sql), memory], env
+        )
         hand.append(m.seconds)
         hand_rss.append(m.peak_rss_mb)
         if i < repeats - 1:  # the full run gave the first dbt timing
@@ -230,8 +237,13 @@ def stage_harmonise(env: dict[str, str], work: Path, repeats: int, first_run_mod
             )  # fmt: skip
             dbt_rss.append(m.peak_rss_mb)
             results = json.loads((target / "run_results.json").read_text())["results"]
-            ours.append(sum(r["execution_time"] for r in results if r["unique_id"].split(".")[-1] in HARMONISE_MODELS))
-        print(f"  harmonise repeat {i + 1}: dbt models {ours[-1]:.1f} s, hand-written SQL {hand[-1]:.1f} s", flush=True)
+            ours.append(
+                sum(r["execution_time"] for r in results if r["unique_id"].split(".")[-1] in HARMONISE_MODELS)
+            )
+        print(
+            f"  harmonise repeat {i + 1}: dbt models {ours[-1]:.1f} s, hand-written SQL {hand[-1]:.1f} s",
+            flush=True,
+        )
     import duckdb
 
     with duckdb.connect() as con:
@@ -247,7 +259,9 @@ def stage_harmonise(env: dict[str, str], work: Path, repeats: int, first_run_mod
             from dbt as d full join hw as h using (area_level) order by 1
             """
         ).fetchall()
-    same = all(r[1] == r[2] and abs((r[3] or 0) - (r[4] or 0)) <= 1e-6 * max(1.0, abs(r[3] or 0)) for r in check)
+    same = all(
+        r[1] == r[2] and abs((r[3] or 0) - (r[4] or 0)) <= 1e-6 * max(1.0, abs(r[3] or 0)) for r in check
+    )
     return {"dbt_s": ours, "hand_written_s": hand, "ratio": median(ours) / median(hand), "same_result": same,
             "by_level": [list(r) for r in check], "hand_written_rss_mb": max(hand_rss),
             "dbt_rss_mb": max(dbt_rss) if dbt_rss else None}  # fmt: skip
@@ -287,7 +301,10 @@ def stage_pandas(env: dict[str, str], csv: Path, rows: int, repeats: int) -> dic
         m = run_measured([sys.executable, "-c", PANDAS_PEER, str(csv), str(warehouse), str(rows)], env)
         secs.append(float(m.stdout.split()[0]))
         rss.append(m.peak_rss_mb)
-        print(f"  pandas repeat {i + 1}: {secs[-1]:.1f} s for {rows:,} rows, peak {rss[-1]:,.0f} MiB", flush=True)
+        print(
+            f"  pandas repeat {i + 1}: {secs[-1]:.1f} s for {rows:,} rows, peak {rss[-1]:,.0f} MiB",
+            flush=True,
+        )
     return {"rows": rows, "seconds": secs, "peak_rss_mb": max(rss)}
 
 

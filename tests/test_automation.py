@@ -192,7 +192,10 @@ def test_freshness_check_flags_a_feed_older_than_its_cadence(platform, two_feeds
         ingest_feed(f, settings)
     # Pretend the gigabit (quarterly) version was retrieved 200 days ago.
     store = FeedStore(settings.feed_dir(GIGABIT), GIGABIT)
-    for meta in (store.pointer, Path(store.current_info().raw_file).with_suffix(".json")):  # pointer + sidecar
+    for meta in (
+        store.pointer,
+        Path(store.current_info().raw_file).with_suffix(".json"),
+    ):  # pointer + sidecar
         info = json.loads(meta.read_text())
         info["retrieved_at"] = (datetime.now(UTC) - timedelta(days=200)).isoformat()
         meta.write_text(json.dumps(info))

@@ -189,6 +189,8 @@ def test_dropped_indicator_is_rejected_and_the_release_stays_consistent(refreshe
             "select sum(value) from indicators_harmonised where indicator = 'Male healthy life expectancy' "
             "and harmonisation_method = 'direct'"
         ).fetchone()[0]
-    assert ind and harm and ind >= harm > 0
+        assert (
+            ind and harm and ind >= harm * (1 - 1e-12) and harm > 0
+        )  # sums of doubles: the last bits depend on order
     report = (data / "releases" / "current" / "quality_report.html").read_text()
     assert "healthy-life-expectancy" in report and "rejected by its quality checks" in report

@@ -47,3 +47,17 @@
            or feed_id not in (select feed_id from {{ ref('stg_raw_meta__current_versions') }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- The staging models a by-feed model must read this run: on an incremental run only those of stale feeds (the
+    feed id is the model name's suffix), so unchanged feeds' files are not read at all; every model otherwise.
+    Never empty: with nothing stale, the first model is returned and `only_stale_feeds` filters out its rows. -#}
+{% macro stale_staging_models(models) -%}
+    {%- if execute and this is not none and model.resource_type == 'model' and is_incremental() -%}
+        {%- set stale = run_query(stale_feeds(this)).columns[0].values() | map('replace', '-', '_') | list -%}
+        {%- set picked = [] -%}
+        {%- for m in models if m.split('__')[-1] in stale -%}{%- do picked.append(m) -%}{%- endfor -%}
+        {{ return(picked if picked else models[:1]) }}
+    {%- else -%}
+        {{ return(models) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,16 +1,11 @@
 {#
   The long table of every registered ESS indicator, as published (source geography and code vintage).
   Grain: one row per (feed_id, area_code, geography_level, indicator, period_start, period_end).
-  Reads the one union of every ESS staging model (int_geography_source_observations), so a new feed needs no
-  edit here. Incremental by feed version (macros/incremental.sql): only feeds whose version changed are rebuilt.
+  A view over int_geography_source_observations, where the rows are materialised once (incremental by feed
+  version), so a new feed needs no edit here and national small-area rows are never copied twice in the
+  warehouse; the release holds it as a table.
 #}
-{{ by_feed_incremental() }}
-
-with observations as (
-    select *
-    from {{ ref('int_geography_source_observations') }}
-    where {{ only_stale_feeds() }}
-)
+{{ config(materialized='view') }}
 
 select
     area_code,
@@ -32,4 +27,4 @@ select
     feed_id,
     source_sha256,
     source_line
-from observations
+from {{ ref('int_geography_source_observations') }}

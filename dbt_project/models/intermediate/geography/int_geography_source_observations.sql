@@ -1,8 +1,12 @@
--- Every observation of every registered indicator feed as published: the one union of the ESS staging models
--- (marts.indicators reads it too), with the ESS geography label translated to a level code. Grain: as
--- marts.indicators. A view: at national small-area scale the union is never copied.
-{{ config(materialized='view') }}
-{% set models = registry_staging_models_ess() %}
+{#
+  Every observation of every registered indicator feed as published: the one union of the ESS staging models
+  (views over the landed files), with the ESS geography label translated to a level code, and the one place the
+  rows are materialised (marts.indicators is a view over it). Grain: one row per (feed_id, area_code,
+  geography_level, indicator, period_start, period_end). Incremental by feed version (macros/incremental.sql):
+  only the staging models of feeds whose version changed are read, so a one-feed change reads one file.
+#}
+{{ by_feed_incremental() }}
+{% set models = stale_staging_models(registry_staging_models_ess()) %}
 
 with unioned as (
     {% for m in models %}
@@ -28,3 +32,4 @@ select
                   then 'SMALL_AREA' else 'OTHER' end
     end as source_level
 from unioned as u
+where {{ only_stale_feeds('u.feed_id') }}
