@@ -250,7 +250,7 @@ def _typed_projection(
 
 
 # A select list of a typed relation's data columns (without the `_unreadable_` flags).
-DATA_COLUMNS = f"columns(c -> not starts_with(c, {literal(UNREADABLE)}))"
+DATA_COLUMNS = f"columns(lambda c: not starts_with(c, {literal(UNREADABLE)}))"
 
 
 def csv_view(
