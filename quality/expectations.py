@@ -21,7 +21,7 @@ DRIFT_TOLERANCE = 0.5  # indicator mean may move ±50%
 COMPLETENESS_DROP = get_settings().completeness_drop  # share of rows with a value
 
 # Marts that are legitimately empty (no analyst has dropped a custom area yet).
-MAY_BE_EMPTY = {"custom_area_indicators"}
+MAY_BE_EMPTY = {"custom_area_indicators", "custom_area_lads"}
 
 KEY_COLUMNS = {
     "indicators": ["area_code", "indicator", "period_start", "feed_id", "status"],
