@@ -55,7 +55,7 @@ def indicators(harmonised: pd.DataFrame, geography: pd.DataFrame) -> pd.DataFram
 def kmeans(model_inputs: pd.DataFrame) -> pd.DataFrame:
     """int_similar_areas__kmeans: every model's k-means fit for every k in its range."""
     fits = [fit for spec in specs().values() if not (fit := sa.fit_kmeans(model_inputs, spec)).empty]
-    return pd.concat(fits, ignore_index=True) if fits else pd.DataFrame(columns=sa.KMEANS_COLUMNS)
+    return pd.concat(fits, ignore_index=True) if fits else sa.empty_kmeans()
 
 
 def area_clusters(fits: pd.DataFrame, model_inputs: pd.DataFrame) -> pd.DataFrame:

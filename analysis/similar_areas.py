@@ -44,6 +44,14 @@ INPUT_COLUMNS = [
 KMEANS_COLUMNS = [
     "model", "k", "area_code", "cluster", "distance_to_centroid", "silhouette", "inertia", "is_chosen",
 ]  # fmt: skip
+KMEANS_DTYPES = {
+    "model": "object", "k": "int64", "area_code": "object", "cluster": "int64", "distance_to_centroid": "float64",
+    "silhouette": "float64", "inertia": "float64", "is_chosen": "bool",
+}  # fmt: skip
+
+
+def empty_kmeans() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in KMEANS_DTYPES.items()})
 
 
 class SimilarAreasError(ValueError):
@@ -261,8 +269,6 @@ def prepare(
     obs = normalise_observations(obs)
     cluster = sorted(set(cluster_areas))
     counties = sorted(set(county_areas) - set(cluster)) if spec.include_counties else []
-    if not cluster:
-        raise SimilarAreasError(f"model {spec.name!r}: no areas to cluster")
     areas = cluster + counties
     name_of = dict(hierarchy.names)
     latest_names = (
@@ -380,7 +386,7 @@ def _typed_report(df: pd.DataFrame) -> pd.DataFrame:
 
 def matrix(inputs: pd.DataFrame, role: str | None = "cluster") -> pd.DataFrame:
     """The standardised matrix of one model's included areas (rows sorted by code, columns in model order)."""
-    df = inputs[inputs["is_included"]]
+    df = inputs.loc[inputs["is_included"].astype(bool)]
     if role is not None:
         df = df[df["area_role"] == role]
     wide = df.pivot(index="area_code", columns="indicator_position", values="standardised_value")
@@ -399,12 +405,10 @@ def fit_kmeans(inputs: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     k on a tie), computed on the same standardised data the model was fitted on."""
     z = matrix(inputs[inputs["model"] == spec.name])
     if z.empty:
-        return pd.DataFrame(columns=KMEANS_COLUMNS)
+        return empty_kmeans()
     x = z.to_numpy(dtype=float)
-    if spec.k_max >= len(x):
-        raise SimilarAreasError(
-            f"model {spec.name!r}: k up to {spec.k_max} needs more than {len(x)} areas; lower k_range"
-        )
+    if spec.k_max >= len(x):  # reported as not fitted by cluster_model_fit (never an error: marts must build)
+        return empty_kmeans()
     rows, sil = [], {}
     for k in range(spec.k_min, spec.k_max + 1):
         # One thread: the floating-point sums then do not depend on the machine's core count (same inputs, same
@@ -439,7 +443,7 @@ def fit_kmeans(inputs: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
 def area_clusters(kmeans: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
     """`area_clusters`: the chosen k's cluster of every clustered area and its distance to the cluster centre."""
     names = inputs[["model", "area_code", "area_name"]].drop_duplicates(["model", "area_code"])
-    chosen = kmeans[kmeans["is_chosen"]].merge(names, on=["model", "area_code"], how="left")
+    chosen = kmeans.loc[kmeans["is_chosen"].astype(bool)].merge(names, on=["model", "area_code"], how="left")
     cols = ["model", "area_code", "area_name", "cluster", "distance_to_centroid"]
     return chosen[cols].sort_values(["model", "area_code"]).reset_index(drop=True)
 
@@ -449,7 +453,8 @@ def cluster_model_fit(
 ) -> pd.DataFrame:
     """`cluster_model_fit`: per model, the silhouette of every k tried and the chosen k, with what went in."""
     rows = []
-    for name, spec in specs.items():
+    for spec in specs.values():
+        name = spec.name
         rep = indicators[indicators["model"] == name]
         used = rep.loc[rep["status"] == "used", "indicator"].tolist()
         skipped = [f"{r.indicator} ({r.status})" for r in rep.itertuples() if r.status != "used"]
@@ -472,11 +477,12 @@ def cluster_model_fit(
         }
         km = kmeans[kmeans["model"] == name]
         if km.empty:
-            why = (
-                f"only {len(used)} usable indicator(s); at least {MIN_INDICATORS} are needed"
-                if len(used) < MIN_INDICATORS
-                else "no area has enough indicator values"
-            )
+            if len(used) < MIN_INDICATORS:
+                why = f"only {len(used)} usable indicator(s); at least {MIN_INDICATORS} are needed"
+            elif base["n_areas"] <= spec.k_max:
+                why = f"{base['n_areas']} area(s) with enough values: k up to {spec.k_max} needs more"
+            else:
+                why = "no area has enough indicator values"
             rows.append(
                 {**base, "k": None, "silhouette": None, "inertia": None, "is_chosen": False, "chosen_k": None}
                 | {"status": "not_fitted", "reason": why}
@@ -513,8 +519,8 @@ def cluster_model_fit(
 def cluster_profiles(kmeans: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
     """`cluster_profiles`: per model, cluster and indicator, the median and mean of the areas' values as published
     (or filled from the county; imputed values excluded), and the mean standardised value (the cluster centre)."""
-    chosen = kmeans.loc[kmeans["is_chosen"], ["model", "area_code", "cluster"]]
-    df = inputs[inputs["is_included"] & (inputs["area_role"] == "cluster")].merge(
+    chosen = kmeans.loc[kmeans["is_chosen"].astype(bool), ["model", "area_code", "cluster"]]
+    df = inputs.loc[inputs["is_included"].astype(bool) & (inputs["area_role"] == "cluster")].merge(
         chosen, on=["model", "area_code"], how="inner"
     )
     keys = ["model", "cluster", "indicator_position", "indicator"]
@@ -600,7 +606,7 @@ def run(
     ]
     inputs = pd.concat([p.inputs for p in prepared], ignore_index=True)
     indicators = pd.concat([p.indicators for p in prepared], ignore_index=True)
-    kmeans = pd.concat([fit_kmeans(p.inputs, p.spec) for p in prepared], ignore_index=True)
+    kmeans = pd.concat([empty_kmeans(), *(fit_kmeans(p.inputs, p.spec) for p in prepared)], ignore_index=True)
     return {
         "area_clusters": area_clusters(kmeans, inputs),
         "similar_areas": pd.concat(

@@ -43,8 +43,12 @@ def _release(data, panel: pd.DataFrame, custom: pd.Series) -> None:
     obs = []
     for col, code in codes.items():
         for period, v in panel[col].items():
-            obs.append((FEED, "Synthetic count", code, f"Area {code}", period.date(), "P1Y", v, "people", "count"))
-            obs.append((RATE_FEED, "Synthetic rate", code, f"Area {code}", period.date(), "P1Y", v, "%", "rate"))
+            obs.append(
+                (FEED, "Synthetic count", code, f"Area {code}", period.date(), "P1Y", v, "people", "count")
+            )
+            obs.append(
+                (RATE_FEED, "Synthetic rate", code, f"Area {code}", period.date(), "P1Y", v, "%", "rate")
+            )
     # members' own series: halves of the donors' average (so the area is about one district in size)
     for i, m in enumerate(MEMBERS):
         for period, v in (panel[DONORS].mean(axis=1) * (0.5 + 0.1 * i)).items():
@@ -70,7 +74,9 @@ def _release(data, panel: pd.DataFrame, custom: pd.Series) -> None:
         }
     )
     lads = pd.DataFrame({"custom_area": "Twin towns", "lad_code": MEMBERS})
-    sim = pd.DataFrame(similar, columns=["model", "area_code", "rank", "neighbour_code", "neighbour_name", "distance"])
+    sim = pd.DataFrame(
+        similar, columns=["model", "area_code", "rank", "neighbour_code", "neighbour_name", "distance"]
+    )
     with duckdb.connect(str(rel / "marts.duckdb")) as con:
         con.execute("create table release_info as select ? as release_id", [rel.name])
         for name, df in {

@@ -225,3 +225,17 @@ def test_external_table_reader_and_indicator_names_with_commas(tmp_path):
     assert sa.lower_tier(["E06000001", "E12000001", "E10000002", "S12000033", "N09000001"]) == [
         "E06000001", "N09000001", "S12000033",
     ]  # fmt: skip
+
+
+def test_data_that_cannot_be_clustered_is_reported_never_raised():
+    """The marts are built by dbt: a model the data cannot support must give `not_fitted` rows, never fail the
+    build (a failing dbt model would stop the whole release)."""
+    obs, areas, h = planted()
+    few = obs[obs["area_code"].isin(areas[:4])]
+    out = sa.run(few, {"external": spec(k=(4, 5))}, cluster_areas=areas[:4], hierarchy=h)
+    fit = out["cluster_model_fit"]
+    assert fit["status"].tolist() == ["not_fitted"] and "k up to 5 needs more" in fit["reason"].item()
+    assert out["area_clusters"].empty and out["cluster_profiles"].empty
+    nothing = sa.run(obs.iloc[0:0], {"external": spec()}, cluster_areas=[], hierarchy=h)
+    assert nothing["cluster_model_fit"]["status"].tolist() == ["not_fitted"]
+    assert set(nothing["cluster_model_indicators"]["status"]) == {"not_in_release"}
