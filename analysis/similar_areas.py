@@ -344,21 +344,28 @@ def prepare(
         )
     report = pd.DataFrame(reports)
 
-    unit_of = dict(zip(report["indicator"], report["unit"], strict=True))
-    period_of = dict(zip(report["indicator"], report["periods"], strict=True))
-    pos_of = dict(zip(report["indicator"], report["indicator_position"], strict=True))
-    long = []
+    rep = report.set_index("indicator")
+    grid = pd.MultiIndex.from_product([areas, used], names=["area_code", "indicator"])
+    codes, inds = grid.get_level_values(0), grid.get_level_values(1)
     cluster_set = set(cluster)
-    for a in areas:
-        for ind in used:
-            long.append(
-                (
-                    spec.name, a, name_of.get(a), "cluster" if a in cluster_set else "county", bool(included[a]),
-                    pos_of[ind], ind, unit_of[ind], period_of[ind], raw.at[a, ind], source.at[a, ind],
-                    win.at[a, ind], z.at[a, ind],
-                )
-            )  # fmt: skip
-    inputs = pd.DataFrame(long, columns=INPUT_COLUMNS)
+    inputs = pd.DataFrame(
+        {
+            "model": spec.name,
+            "area_code": codes,
+            "area_name": codes.map(name_of.get),
+            "area_role": ["cluster" if a in cluster_set else "county" for a in codes],
+            "is_included": included.reindex(codes).to_numpy(),
+            "indicator_position": rep["indicator_position"].reindex(inds).to_numpy(),
+            "indicator": inds,
+            "unit": rep["unit"].reindex(inds).to_numpy(),
+            "period": rep["periods"].reindex(inds).to_numpy(),
+            "raw_value": raw.to_numpy(dtype=float).ravel(),
+            "value_source": source.to_numpy(dtype=object).ravel(),
+            "winsorised_value": win.to_numpy(dtype=float).ravel(),
+            "standardised_value": z.to_numpy(dtype=float).ravel(),
+        },
+        columns=INPUT_COLUMNS,
+    )
     inputs = _typed_inputs(inputs)
     return Prepared(spec=spec, inputs=inputs, indicators=_typed_report(report))
 

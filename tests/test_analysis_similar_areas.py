@@ -239,3 +239,26 @@ def test_data_that_cannot_be_clustered_is_reported_never_raised():
     nothing = sa.run(obs.iloc[0:0], {"external": spec()}, cluster_areas=[], hierarchy=h)
     assert nothing["cluster_model_fit"]["status"].tolist() == ["not_fitted"]
     assert set(nothing["cluster_model_indicators"]["status"]) == {"not_in_release"}
+
+
+def test_dbt_child_processes_import_this_checkouts_analysis_package(monkeypatch):
+    """dbt's Python models import `analysis`: the child environment puts this checkout on PYTHONPATH, whatever
+    the installed copy of the platform maps (an editable install made before `analysis` existed maps none)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from core.settings import PROJECT_ROOT, child_environment
+
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    env = child_environment()
+    res = subprocess.run(
+        [sys.executable, "-c", "import analysis.marts as m; print(m.__file__)"],
+        cwd=PROJECT_ROOT / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert Path(res.stdout.strip()).is_relative_to(PROJECT_ROOT)
