@@ -39,7 +39,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Variables that hold secrets: never passed to dbt or any other child process that does not need them, and
 # never written to a log, a manifest or the Dagster UI.
 SECRET_VARIABLES = ("LEVELUP_RESTRICTED_KEY", "LEVELUP_RESTRICTED_KEY_FILE", "LEVELUP_API_TOKEN_PEPPER")
-PATH_VARIABLES = ("data_dir", "mirror", "registry", "dbt_project_dir", "notify_log")
+PATH_VARIABLES = ("data_dir", "mirror", "registry", "dbt_project_dir", "notify_log", "analysis_models")
 
 
 def _absolute(value: Path | None) -> Path | None:
@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     )
     dbt_project_dir: Path = Field(
         PROJECT_ROOT / "dbt_project", description="the shared dbt project (benchmarks point at a copy)"
+    )
+
+    analysis_models: Path | None = Field(
+        None, description="similar-areas model configuration (default: analysis/models.yml)"
     )
 
     # fetching
@@ -123,7 +127,9 @@ class Settings(BaseSettings):
     def _resolve(cls, v: Path) -> Path:
         return _absolute(v)
 
-    @field_validator("mirror", "notify_log", "restricted_key_file", "api_tokens_file", "api_audit_log")
+    @field_validator(
+        "mirror", "notify_log", "restricted_key_file", "api_tokens_file", "api_audit_log", "analysis_models"
+    )
     @classmethod
     def _resolve_optional(cls, v: Path | None) -> Path | None:
         return _absolute(v)
@@ -211,6 +217,11 @@ def init_settings() -> Settings:
         if value is not None:
             os.environ[f"LEVELUP_{field.upper()}"] = str(value)
     os.environ["LEVELUP_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit  # dbt's profile reads it
+    # Child processes import the platform's own packages from this checkout (dbt's Python models import
+    # `analysis`), whatever the installed copy maps.
+    path = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if str(PROJECT_ROOT) not in path:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), *[p for p in path if p]])
     return settings
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 from core.checks import CheckResult
 from core.settings import get_settings
 
-MAY_BE_EMPTY = {"custom_area_indicators"}
+MAY_BE_EMPTY = {"custom_area_indicators", "custom_area_lads"}
 KEY_COLUMNS = {
     "indicators": ["area_code", "indicator", "period_start", "feed_id", "status"],
     "indicators_harmonised": ["area_code", "indicator", "period_start", "feed_id", "harmonisation_method"],
