@@ -158,7 +158,8 @@ def apply_time(base: str, params: list, spec: TimeSpec, nearest: str, partition:
         from (select *, {match} as _m from ({base}))
         window w as (partition by {partition}))
       where _m or (not _any and period_start = {pick})"""
-    return sql, params + mparams + [spec.end, spec.start] + pick_params
+    # placeholders in text order: the window's bounds, the match, the base query's, then the pick's
+    return sql, [spec.end, spec.start] + mparams + params + pick_params
 
 
 # -- the data query --------------------------------------------------------------------------------------
