@@ -20,6 +20,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from api_helpers import variant_release
+
 from serve.app import create_app
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
