@@ -124,13 +124,9 @@ def test_concurrent_clients_never_see_a_mixed_or_failed_answer_while_current_fli
             problems.append(f"{url}: body names {body['release']}, header {rid}")
         offset = 1000 if rid == B else 0
         for row in body["data"]:
-            if (
-                row["geoLevel"] == "LAD"
-                and row["areacd"] == "E06000001"
-                and row["period_start"] == "2015-01-01"
-            ):
-                if abs(row["value"] - (base + offset)) > 1e-6:
-                    problems.append(f"{url}: value {row['value']} is not release {rid}'s")
+            here = (row["geoLevel"], row["areacd"], row["period_start"]) == ("LAD", "E06000001", "2015-01-01")
+            if here and abs(row["value"] - (base + offset)) > 1e-6:
+                problems.append(f"{url}: value {row['value']} is not release {rid}'s")
         with lock:
             seen[rid] += 1
         return rid
