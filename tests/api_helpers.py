@@ -192,7 +192,7 @@ class LocalIssuer:
             "iat": now,
             "exp": now + timedelta(minutes=5),
             "jti": "jti-" + str(time.monotonic_ns()),
-            "roles": list(roles),
+            "roles": list(roles) if roles is not None else None,
         }
         claims.update(overrides)
         claims = {k: v for k, v in claims.items() if v is not None}

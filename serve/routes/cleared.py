@@ -254,7 +254,12 @@ def _filters(metric, geo, geoLevel, breakdown, breakdownValue) -> dict:  # noqa:
 
 
 TableName = Annotated[
-    str, Path(max_length=63, description="a table of the cleared release (see /cleared/tables)")
+    str,
+    Path(
+        max_length=63,
+        description="a table of the cleared release (see /cleared/tables)",
+        examples=["m8_wellbeing_shares_detail"],
+    ),
 ]
 
 

@@ -22,20 +22,30 @@ router = APIRouter(prefix="/api/v1", tags=["data"])
 def data_params(
     indicator: Annotated[
         list[str] | None,
-        Query(description="indicator id(s), comma-separated or repeated (default: all)", max_length=4000),
+        Query(
+            description="indicator id(s), comma-separated or repeated (default: all)",
+            examples=[["employment-rate"]],
+        ),
     ] = None,
     geo: Annotated[
-        list[str] | None, Query(description="area code(s), comma-separated or repeated (default: all)")
+        list[str] | None,
+        Query(
+            description="area code(s), comma-separated or repeated (default: all)", examples=[["E06000001"]]
+        ),
     ] = None,
     geoLevel: Annotated[  # noqa: N803 (ONS parameter name)
         list[str] | None,
-        Query(description="level(s): LAD, CTYUA, CA, RGN, CTRY, ITL1, ITL2, ITL3, PFA (or ltla, utla, ...)"),
+        Query(
+            description="level(s): LAD, CTYUA, CA, RGN, CTRY, ITL1, ITL2, ITL3, PFA (or ltla, utla, ...)",
+            examples=[["LAD"]],
+        ),
     ] = None,
     time: Annotated[
         str | None,
         Query(
             description="latest (default), earliest, all, YYYY, YYYY-MM, YYYY-MM-DD, or a range start,end",
             max_length=40,
+            examples=["2015"],
         ),
     ] = None,
     timeNearest: Annotated[  # noqa: N803

@@ -26,7 +26,12 @@ from serve.snapshot import Snapshot
 
 router = APIRouter(prefix="/api/v1/geo", tags=["geography"])
 
-Code = Annotated[str, Path(max_length=20, description="an area code, e.g. E08000039 (Sheffield) or TLC3")]
+Code = Annotated[
+    str,
+    Path(
+        max_length=20, description="an area code, e.g. E08000039 (Sheffield) or TLC3", examples=["E08000039"]
+    ),
+]
 LevelParam = Annotated[
     str | None, Query(max_length=20, description="the level of the areas returned (LAD, CTYUA, ...)")
 ]
@@ -279,7 +284,15 @@ def similar(
 )
 def search(
     request: Request,
-    name: Annotated[str, Path(min_length=1, max_length=100, description="part of an area name, or a code")],
+    name: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=100,
+            description="part of an area name, or a code",
+            examples=["Sheffield"],
+        ),
+    ],
     snap: OpenSnap,
     geoLevel: LevelParam = None,  # noqa: N803
     limit: Annotated[int, Query(ge=1, le=200)] = 20,

@@ -54,7 +54,7 @@ def list_indicators(
 )
 def one_indicator(
     request: Request,
-    indicator: Annotated[str, Path(max_length=200, description="indicator id")],
+    indicator: Annotated[str, Path(max_length=200, description="indicator id", examples=["employment-rate"])],
     snap: OpenSnap,
 ):
     def build():

@@ -42,7 +42,7 @@ MISSION_LEVELS = {
     "PFA": ["police_force_area"],
     "CTRY": ["country", "nation"],
 }
-MissionNo = Annotated[int, Path(description="mission number, 1 to 12")]
+MissionNo = Annotated[int, Path(description="mission number, 1 to 12", examples=[7])]
 Multi = Annotated[list[str] | None, Query(description="comma-separated or repeated")]
 
 
