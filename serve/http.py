@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 import orjson
 from fastapi import Request, Response
+from fastapi.responses import JSONResponse
 
 JSON_MEDIA_TYPE = "application/json"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -24,7 +25,9 @@ class CSVResponse(Response):
     media_type = CSV_MEDIA_TYPE
 
 
-class JSONBody(Response):
+class JSONBody(JSONResponse):
+    """JSON encoded with orjson (a JSONResponse, so the OpenAPI document gets the route's response model)."""
+
     media_type = JSON_MEDIA_TYPE
 
     def render(self, content) -> bytes:

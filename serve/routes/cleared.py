@@ -300,7 +300,7 @@ def cleared_json(
 @router.get(
     "/data/{table}.csv",
     response_class=CSVResponse,
-    responses={**ok(media="text/csv"), **CLEARED_ERRORS},
+    responses={**ok(), **CLEARED_ERRORS},
 )
 def cleared_csv(
     request: Request,

@@ -116,7 +116,7 @@ def data_json(request: Request, snap: OpenSnap, params: DataParams):
 @router.get(
     "/data.csv",
     response_class=CSVResponse,
-    responses={**ok(media="text/csv"), **OPEN_ERRORS},
+    responses={**ok(), **OPEN_ERRORS},
     summary="Indicator values (CSV)",
 )
 def data_csv(request: Request, snap: OpenSnap, params: DataParams):
