@@ -18,7 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from core.settings import Settings, get_settings
-from serve import catalogue, geo
+from serve import catalogue, geo, query
 from serve.audit import AuditLog
 from serve.auth import Authenticator
 from serve.http import JSONBody
@@ -40,6 +40,8 @@ def warm(snap) -> None:
     catalogue.indicators(snap)
     catalogue.known_codes(snap)
     geo.areas(snap)
+    if snap.has("indicators_harmonised"):
+        query.series_index(snap)
 
 
 def create_app(settings: Settings | None = None, *, watch: bool = True) -> FastAPI:

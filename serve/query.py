@@ -282,13 +282,128 @@ def _filters(q: DataQuery) -> tuple[list[str], list]:
 
 
 ORDER = "indicator, feed_id, area_code, geo_level, period_start, period_end"
+# The columns a data query can return (period_start / period_end as ISO dates).
+FIELDS = (
+    "feed_id",
+    "indicator",
+    "area_code",
+    "area_name",
+    "geo_level",
+    "period_raw",
+    "period_start",
+    "period_end",
+    "value",
+    "lci_95",
+    "uci_95",
+    "unit",
+    "status",
+    "is_derived",
+    "harmonisation_method",
+    "source_area_code",
+    "source_sha256",
+    "source_line",
+)
+POS = {name: i for i, name in enumerate(FIELDS)}
+# Requests naming both indicators and areas, up to this many series, are answered from an in-memory index of
+# the harmonised mart (built once per release); the rest, and `mart=indicators`, by SQL. Both give the same
+# rows in the same order (tests/test_api_routes.py compares them).
+FAST_PATH_MAX_SERIES = 2000
 
 
-def run_rows(snap: Snapshot, q: DataQuery, columns: str, max_rows: int) -> tuple[list[tuple], int, int]:
-    """(rows of `columns` for the page, total rows, page size). Raises 413 when the result needs narrowing."""
-    where, params = _filters(q)
-    base = f"select * from ({MART_SQL[q.mart]})" + (f" where {' and '.join(where)}" if where else "")
-    sql, params = apply_time(base, params, q.time, q.nearest, "feed_id, indicator")
+def _expr(name: str) -> str:
+    return f"cast({name} as varchar)" if name in ("period_start", "period_end") else name
+
+
+def _compute_series(snap: Snapshot) -> dict[tuple[str, str, str], list[tuple]]:
+    """(feed_id, indicator, area_code) -> its rows in FIELDS order (+ period_start, period_end as dates),
+    sorted as ORDER sorts them."""
+    cols = ", ".join(_expr(f) for f in FIELDS)
+    out: dict[tuple[str, str, str], list[tuple]] = {}
+    for row in snap.sql(
+        f"select {cols}, period_start, period_end from ({MART_SQL[HARMONISED]}) order by {ORDER}"
+    ):
+        out.setdefault((row[0], row[1], row[2]), []).append(row)
+    return out
+
+
+def series_index(snap: Snapshot) -> dict[tuple[str, str, str], list[tuple]]:
+    return snap.fact("series", _compute_series)
+
+
+def _time_filter(rows: list[tuple], spec: TimeSpec, nearest: str) -> list[tuple]:
+    """`apply_time` over rows of one (feed_id, indicator), in Python: the same semantics as the SQL."""
+    ps, pe = len(FIELDS), len(FIELDS) + 1
+    if spec.kind == "all" or not rows:
+        return rows
+    if spec.kind in ("latest", "earliest"):
+        starts = [r[ps] for r in rows if r[ps] is not None]
+        if not starts:
+            return []
+        pick = max(starts) if spec.kind == "latest" else min(starts)
+        return [r for r in rows if r[ps] == pick]
+    if spec.kind == "range":
+        return [
+            r
+            for r in rows
+            if r[ps] is not None
+            and (spec.start is None or r[ps] >= spec.start)
+            and (spec.end is None or r[ps] <= spec.end)
+        ]
+    if spec.day:
+        matched = [
+            r
+            for r in rows
+            if r[ps] is not None and r[ps] <= spec.start <= (r[pe] if r[pe] is not None else r[ps])
+        ]
+    else:
+        matched = [r for r in rows if r[ps] is not None and spec.start <= r[ps] <= spec.end]
+    if matched or nearest == "none":
+        return matched
+    before = max((r[ps] for r in rows if r[ps] is not None and r[ps] <= spec.end), default=None)
+    after = min((r[ps] for r in rows if r[ps] is not None and r[ps] >= spec.start), default=None)
+    if nearest == "latest":
+        pick = before
+    elif nearest == "earliest" or before is None:
+        pick = after
+    elif after is None:
+        pick = before
+    else:
+        pick = before if (spec.start - before).days <= (after - spec.end).days else after
+    return [r for r in rows if pick is not None and r[ps] == pick]
+
+
+def _fast_rows(snap: Snapshot, q: DataQuery) -> list[tuple] | None:
+    if q.mart != HARMONISED or not q.indicators or not q.codes:
+        return None
+    if len(q.indicators) * len(q.codes) > FAST_PATH_MAX_SERIES:
+        return None
+    index = series_index(snap)
+    levels = set(q.levels) if q.levels else None
+    out: list[tuple] = []
+    for ind in q.indicators:
+        rows = [
+            r
+            for code in q.codes
+            for r in index.get((ind.feed_id, ind.label, code), ())
+            if levels is None or r[POS["geo_level"]] in levels
+        ]
+        out += _time_filter(rows, q.time, q.nearest)
+
+    def key(r):
+        return tuple(
+            (r[POS[c]] is None, r[POS[c]] or "") for c in ("indicator", "feed_id", "area_code", "geo_level")
+        ) + (
+            (r[len(FIELDS)] is None, r[len(FIELDS)] or date.min),
+            (r[len(FIELDS) + 1] is None, r[len(FIELDS) + 1] or date.min),
+        )
+
+    out.sort(key=key)
+    return out
+
+
+def run_rows(snap: Snapshot, q: DataQuery, columns: list[str], max_rows: int) -> tuple[list[tuple], int, int]:
+    """(rows of `columns` (names from FIELDS) for the page, total rows, page size). Raises 413 when the
+    result needs narrowing, 400 when the page asked for is above the row limit."""
     limit = q.limit if q.limit is not None else max_rows
     if limit > max_rows:
         raise Problem(
@@ -299,19 +414,30 @@ def run_rows(snap: Snapshot, q: DataQuery, columns: str, max_rows: int) -> tuple
             parameter="limit",
             limit=max_rows,
         )
-    rows = snap.sql(
-        f"select {columns}, count(*) over () as _total from ({sql}) order by {ORDER} limit ? offset ?",
-        params + [limit, q.offset],
-    )
-    if rows:
-        total = rows[0][-1]
-    elif q.offset:
-        total = snap.sql(f"select count(*) from ({sql})", params)[0][0]
+    fast = _fast_rows(snap, q)
+    if fast is not None:
+        total = len(fast)
+        idx = [POS[c] for c in columns]
+        rows = [tuple(r[i] for i in idx) for r in fast[q.offset : q.offset + limit]]
     else:
-        total = 0
+        where, params = _filters(q)
+        base = f"select * from ({MART_SQL[q.mart]})" + (f" where {' and '.join(where)}" if where else "")
+        sql, params = apply_time(base, params, q.time, q.nearest, "feed_id, indicator")
+        cols = ", ".join(_expr(c) for c in columns)
+        rows = snap.sql(
+            f"select {cols}, count(*) over () as _total from ({sql}) order by {ORDER} limit ? offset ?",
+            params + [limit, q.offset],
+        )
+        if rows:
+            total = rows[0][-1]
+        elif q.offset:
+            total = snap.sql(f"select count(*) from ({sql})", params)[0][0]
+        else:
+            total = 0
+        rows = [r[:-1] for r in rows]
     if q.limit is None and total > max_rows:
         raise too_large(total, max_rows, snap.release_id)
-    return [r[:-1] for r in rows], total, limit
+    return rows, total, limit
 
 
 def too_large(total: int, max_rows: int, release: str) -> Problem:
@@ -336,14 +462,14 @@ def data_rows(snap: Snapshot, q: DataQuery, max_rows: int) -> tuple[list[dict], 
         "area_name",
         "geo_level",
         "period_raw",
-        "cast(period_start as varchar)",
-        "cast(period_end as varchar)",
+        "period_start",
+        "period_end",
         *[MEASURES[m] for m in q.measures],
         "unit",
         "status",
         "is_derived",
     ]
-    rows, total, limit = run_rows(snap, q, ", ".join(cols), max_rows)
+    rows, total, limit = run_rows(snap, q, cols, max_rows)
     by_key = indicators(snap).by_key
     names = ["indicator", "areacd"]
     if q.include_names:

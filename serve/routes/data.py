@@ -19,7 +19,7 @@ from serve.snapshot import Snapshot
 router = APIRouter(prefix="/api/v1", tags=["data"])
 
 
-def data_params(
+async def data_params(  # async: pure parsing, no thread hop
     indicator: Annotated[
         list[str] | None,
         Query(
@@ -148,10 +148,19 @@ def provenance(request: Request, snap: OpenSnap, params: DataParams):
 
     def build():
         q = _query(request, snap, params)
-        cols = (
-            "feed_id, indicator, area_code, geo_level, period_raw, value, source_sha256, source_line, "
-            "source_area_code, harmonisation_method, is_derived"
-        )
+        cols = [
+            "feed_id",
+            "indicator",
+            "area_code",
+            "geo_level",
+            "period_raw",
+            "value",
+            "source_sha256",
+            "source_line",
+            "source_area_code",
+            "harmonisation_method",
+            "is_derived",
+        ]
         rows, total, limit = run_rows(snap, q, cols, request.app.state.settings.api_max_rows)
         by_key = indicators(snap).by_key
         data = []
