@@ -17,6 +17,7 @@ shares, and the row limit. Time semantics, per indicator (or metric):
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -304,30 +305,62 @@ FIELDS = (
     "source_line",
 )
 POS = {name: i for i, name in enumerate(FIELDS)}
-# Requests naming both indicators and areas, up to this many series, are answered from an in-memory index of
-# the harmonised mart (built once per release); the rest, and `mart=indicators`, by SQL. Both give the same
-# rows in the same order (tests/test_api_routes.py compares them).
-FAST_PATH_MAX_SERIES = 2000
+# Requests that name their indicators are answered from an in-memory index of the harmonised mart, built once
+# per release (in the background: until it is ready, and for `mart=indicators` or all indicators, by SQL). Both
+# give the same rows in the same order (tests/test_api_routes.py compares them). Tests switch it off here.
+FAST_PATH = True
 
 
 def _expr(name: str) -> str:
     return f"cast({name} as varchar)" if name in ("period_start", "period_end") else name
 
 
-def _compute_series(snap: Snapshot) -> dict[tuple[str, str, str], list[tuple]]:
-    """(feed_id, indicator, area_code) -> its rows in FIELDS order (+ period_start, period_end as dates),
-    sorted as ORDER sorts them."""
+@dataclass(frozen=True)
+class SeriesIndex:
+    by_series: dict  # (feed_id, indicator, area_code) -> rows, in ORDER
+    by_indicator: dict  # (feed_id, indicator) -> rows, in ORDER
+
+
+def _compute_series(snap: Snapshot) -> SeriesIndex:
+    """Every harmonised row in FIELDS order (+ period_start, period_end as dates), grouped and sorted as ORDER
+    sorts them."""
     cols = ", ".join(_expr(f) for f in FIELDS)
-    out: dict[tuple[str, str, str], list[tuple]] = {}
+    by_series: dict = {}
+    by_indicator: dict = {}
     for row in snap.sql(
         f"select {cols}, period_start, period_end from ({MART_SQL[HARMONISED]}) order by {ORDER}"
     ):
-        out.setdefault((row[0], row[1], row[2]), []).append(row)
-    return out
+        by_series.setdefault((row[0], row[1], row[2]), []).append(row)
+        by_indicator.setdefault((row[0], row[1]), []).append(row)
+    return SeriesIndex(by_series, by_indicator)
 
 
-def series_index(snap: Snapshot) -> dict[tuple[str, str, str], list[tuple]]:
+def series_index(snap: Snapshot) -> SeriesIndex:
+    """The index, built now if need be (the release watcher calls this before requests need it)."""
+    snap.handle.start_once("series")
     return snap.fact("series", _compute_series)
+
+
+def series_ready(snap: Snapshot) -> SeriesIndex | None:
+    """The index if it is built; otherwise None, and it is built in the background (a request never waits)."""
+    found = snap.handle.peek("series")
+    if found is not None or not snap.has(HARMONISED):
+        return found
+    if snap.handle.start_once("series"):
+        store, rid = snap.store, snap.release_id
+
+        def build():
+            try:
+                other = store.open(rid)
+            except Problem:
+                return
+            try:
+                other.fact("series", _compute_series)
+            finally:
+                other.close()
+
+        threading.Thread(target=build, name=f"levelup-index-{rid}", daemon=True).start()
+    return None
 
 
 def _time_filter(rows: list[tuple], spec: TimeSpec, nearest: str) -> list[tuple]:
@@ -373,31 +406,25 @@ def _time_filter(rows: list[tuple], spec: TimeSpec, nearest: str) -> list[tuple]
 
 
 def _fast_rows(snap: Snapshot, q: DataQuery) -> list[tuple] | None:
-    if q.mart != HARMONISED or not q.indicators or not q.codes:
+    if not FAST_PATH or q.mart != HARMONISED or not q.indicators:
         return None
-    if len(q.indicators) * len(q.codes) > FAST_PATH_MAX_SERIES:
+    index = series_ready(snap)
+    if index is None:
         return None
-    index = series_index(snap)
     levels = set(q.levels) if q.levels else None
+    level = POS["geo_level"]
+    codes = sorted(set(q.codes)) if q.codes else None
     out: list[tuple] = []
-    for ind in q.indicators:
-        rows = [
-            r
-            for code in q.codes
-            for r in index.get((ind.feed_id, ind.label, code), ())
-            if levels is None or r[POS["geo_level"]] in levels
-        ]
+    # ORDER is indicator, feed_id, area_code, then level and period within an area: concatenating the indexed
+    # (already ordered) rows in that order needs no sort.
+    for ind in sorted(q.indicators, key=lambda i: (i.label, i.feed_id)):
+        if codes is not None:
+            rows = [r for c in codes for r in index.by_series.get((ind.feed_id, ind.label, c), ())]
+        else:
+            rows = index.by_indicator.get((ind.feed_id, ind.label), [])
+        if levels is not None:
+            rows = [r for r in rows if r[level] in levels]
         out += _time_filter(rows, q.time, q.nearest)
-
-    def key(r):
-        return tuple(
-            (r[POS[c]] is None, r[POS[c]] or "") for c in ("indicator", "feed_id", "area_code", "geo_level")
-        ) + (
-            (r[len(FIELDS)] is None, r[len(FIELDS)] or date.min),
-            (r[len(FIELDS) + 1] is None, r[len(FIELDS) + 1] or date.min),
-        )
-
-    out.sort(key=key)
     return out
 
 

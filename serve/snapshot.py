@@ -48,15 +48,31 @@ class ReleaseHandle:
         self.users = 0
         self.closed = False
         self._facts: dict[str, Any] = {}
-        self._lock = threading.RLock()  # a fact may need another (e.g. a table's columns)
+        self._fact_locks: dict[str, threading.Lock] = {}
+        self._started: set[str] = set()
+        self._lock = threading.Lock()
 
     def fact(self, name: str, compute: Callable[[Snapshot], Any], snap: Snapshot) -> Any:
         if name in self._facts:
             return self._facts[name]
         with self._lock:
+            lock = self._fact_locks.setdefault(name, threading.Lock())
+        with lock:  # one lock per fact: a slow fact never holds up another
             if name not in self._facts:
                 self._facts[name] = compute(snap)
             return self._facts[name]
+
+    def peek(self, name: str) -> Any:
+        """The fact if it has been computed, else None (never waits)."""
+        return self._facts.get(name)
+
+    def start_once(self, name: str) -> bool:
+        """True for the first caller only: that caller builds the fact (e.g. in the background)."""
+        with self._lock:
+            if name in self._started:
+                return False
+            self._started.add(name)
+            return True
 
     def close(self) -> None:
         if not self.closed:
