@@ -4,7 +4,7 @@ publishes and promotes a new release.
 What it does, bounded (~60 s):
   1. copies a published data directory (LEVELUP_DATA_DIR, default ./data, or --data) into a temporary folder, so
      the real one is untouched; it needs a release and the warehouse's last build (run `make run` first);
-  2. starts `levelup serve` on 127.0.0.1 (a free port) over the copy, in its own process;
+  2. starts `levelup serve` on 127.0.0.1 (a free port, LEVELUP_API_WORKERS processes) over the copy;
   3. for each query kind - one indicator x one area (the series of a random LAD), and one whole indicator at LAD
      (every LAD, every period) - runs 8 client threads (keep-alive HTTP/1.1) twice, side by side in this run:
      "quiet" for a fixed time, then "refresh" for as long as the real publisher (`publish_release`: stage the
@@ -13,7 +13,7 @@ What it does, bounded (~60 s):
      whose body, ETag and X-Release-Id do not name the same release), and the releases answered from; then the
      refresh/quiet ratio of the p95 and the issue's target (p95 <= 20 ms for one indicator x one area, 0 errors).
 
-    python scripts/bench_api.py [--data DIR] [--quiet-seconds 8] [--clients 8]
+    python scripts/bench_api.py [--data DIR] [--quiet-seconds 5] [--clients 8] [--workers 2]
 """
 
 from __future__ import annotations
@@ -175,9 +175,13 @@ def main() -> int:
     ap.add_argument(
         "--data", type=Path, default=None, help="a published data directory (default: LEVELUP_DATA_DIR)"
     )
-    ap.add_argument("--quiet-seconds", type=float, default=8.0)
+    ap.add_argument("--quiet-seconds", type=float, default=5.0)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument(
+        "--workers", type=int, default=None, help="server processes (default LEVELUP_API_WORKERS, 2)"
+    )
     args = ap.parse_args()
+    args.workers = args.workers or get_settings().api_workers
     source = (args.data or get_settings().data_dir).resolve()
     if not (source / "releases" / "current").exists() or not (source / "warehouse" / "last_build").is_dir():
         print(f"{source} has no published release and warehouse build: run `make run` first (or pass --data)")
@@ -190,6 +194,7 @@ def main() -> int:
         env.pop("DAGSTER_HOME", None)
         port = free_port()
         log = Path(tmp) / "bench.log"
+        server_log = log.open("w")  # noqa: SIM115 (closed with the server, below)
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -200,10 +205,12 @@ def main() -> int:
                 str(port),
                 "--log-level",
                 "warning",
+                "--workers",
+                str(args.workers),
             ],
             env={**env, "PYTHONPATH": str(ROOT)},
             cwd=ROOT,
-            stdout=open(log, "w"),
+            stdout=server_log,
             stderr=subprocess.STDOUT,
         )
         try:
@@ -222,7 +229,8 @@ def main() -> int:
                 for a in fetch_json(port, "/api/v1/geo/related/K02000001/children?geoLevel=LAD")["areas"]
             ]
             print(
-                f"serving release {first} on 127.0.0.1:{port}; {len(lads)} LADs; {args.clients} clients",
+                f"serving release {first} on 127.0.0.1:{port} ({args.workers} worker process(es)); "
+                f"{len(lads)} LADs; {args.clients} clients; {os.cpu_count()} CPUs",
                 flush=True,
             )
 
@@ -249,6 +257,7 @@ def main() -> int:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
+            server_log.close()
         print()
         print(
             f"{'phase':<34}{'answers':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}"

@@ -40,8 +40,7 @@ def warm(snap) -> None:
     catalogue.indicators(snap)
     catalogue.known_codes(snap)
     geo.areas(snap)
-    if snap.has("indicators_harmonised"):
-        query.series_index(snap)
+    query.warm_rows(snap)
 
 
 def create_app(settings: Settings | None = None, *, watch: bool = True) -> FastAPI:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -316,50 +317,66 @@ def _expr(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class SeriesIndex:
-    by_series: dict  # (feed_id, indicator, area_code) -> rows, in ORDER
-    by_indicator: dict  # (feed_id, indicator) -> rows, in ORDER
+class IndicatorRows:
+    """One indicator's harmonised rows in FIELDS order (+ period_start, period_end as dates), in ORDER."""
+
+    rows: list
+    by_area: dict  # area_code -> its rows, in ORDER
 
 
-def _compute_series(snap: Snapshot) -> SeriesIndex:
-    """Every harmonised row in FIELDS order (+ period_start, period_end as dates), grouped and sorted as ORDER
-    sorts them."""
+def _fact_name(ind: Indicator) -> str:
+    return f"series:{ind.feed_id}\x1f{ind.label}"
+
+
+def _load_rows(snap: Snapshot, ind: Indicator) -> IndicatorRows:
     cols = ", ".join(_expr(f) for f in FIELDS)
-    by_series: dict = {}
-    by_indicator: dict = {}
-    for row in snap.sql(
-        f"select {cols}, period_start, period_end from ({MART_SQL[HARMONISED]}) order by {ORDER}"
-    ):
-        by_series.setdefault((row[0], row[1], row[2]), []).append(row)
-        by_indicator.setdefault((row[0], row[1]), []).append(row)
-    return SeriesIndex(by_series, by_indicator)
+    rows = snap.sql(
+        f"""select {cols}, period_start, period_end from ({MART_SQL[HARMONISED]})
+            where feed_id = ? and indicator = ? order by {ORDER}""",
+        [ind.feed_id, ind.label],
+    )
+    by_area: dict = {}
+    for r in rows:
+        by_area.setdefault(r[2], []).append(r)
+    return IndicatorRows(rows, by_area)
 
 
-def series_index(snap: Snapshot) -> SeriesIndex:
-    """The index, built now if need be (the release watcher calls this before requests need it)."""
-    snap.handle.start_once("series")
-    return snap.fact("series", _compute_series)
+def indicator_rows(snap: Snapshot, ind: Indicator) -> IndicatorRows:
+    """An indicator's rows, loaded now if need be (the release watcher loads them before requests need them)."""
+    snap.handle.start_once(_fact_name(ind))
+    return snap.fact(_fact_name(ind), lambda s: _load_rows(s, ind))
 
 
-def series_ready(snap: Snapshot) -> SeriesIndex | None:
-    """The index if it is built; otherwise None, and it is built in the background (a request never waits)."""
-    found = snap.handle.peek("series")
+def warm_rows(snap: Snapshot) -> None:
+    """Load every indicator's rows, one indicator at a time (short steps, so requests keep being answered)."""
+    if not snap.has(HARMONISED):
+        return
+    for ind in indicators(snap).items:
+        indicator_rows(snap, ind)
+        time.sleep(0.001)
+
+
+def rows_ready(snap: Snapshot, ind: Indicator) -> IndicatorRows | None:
+    """The indicator's rows if loaded; otherwise None, and they are loaded in the background (a request never
+    waits for them: it is answered by SQL meanwhile)."""
+    name = _fact_name(ind)
+    found = snap.handle.peek(name)
     if found is not None or not snap.has(HARMONISED):
         return found
-    if snap.handle.start_once("series"):
+    if snap.handle.start_once(name):
         store, rid = snap.store, snap.release_id
 
-        def build():
+        def load():
             try:
                 other = store.open(rid)
             except Problem:
                 return
             try:
-                other.fact("series", _compute_series)
+                other.fact(name, lambda s: _load_rows(s, ind))
             finally:
                 other.close()
 
-        threading.Thread(target=build, name=f"levelup-index-{rid}", daemon=True).start()
+        threading.Thread(target=load, name=f"levelup-rows-{rid}", daemon=True).start()
     return None
 
 
@@ -408,20 +425,18 @@ def _time_filter(rows: list[tuple], spec: TimeSpec, nearest: str) -> list[tuple]
 def _fast_rows(snap: Snapshot, q: DataQuery) -> list[tuple] | None:
     if not FAST_PATH or q.mart != HARMONISED or not q.indicators:
         return None
-    index = series_ready(snap)
-    if index is None:
+    loaded = {ind: rows_ready(snap, ind) for ind in q.indicators}
+    if any(v is None for v in loaded.values()):
         return None
     levels = set(q.levels) if q.levels else None
     level = POS["geo_level"]
     codes = sorted(set(q.codes)) if q.codes else None
     out: list[tuple] = []
-    # ORDER is indicator, feed_id, area_code, then level and period within an area: concatenating the indexed
+    # ORDER is indicator, feed_id, area_code, then level and period within an area: concatenating the loaded
     # (already ordered) rows in that order needs no sort.
     for ind in sorted(q.indicators, key=lambda i: (i.label, i.feed_id)):
-        if codes is not None:
-            rows = [r for c in codes for r in index.by_series.get((ind.feed_id, ind.label, c), ())]
-        else:
-            rows = index.by_indicator.get((ind.feed_id, ind.label), [])
+        series = loaded[ind]
+        rows = [r for c in codes for r in series.by_area.get(c, ())] if codes is not None else series.rows
         if levels is not None:
             rows = [r for r in rows if r[level] in levels]
         out += _time_filter(rows, q.time, q.nearest)

@@ -193,6 +193,19 @@ class ReleaseStore:
             else "no release is published yet: run `levelup run` to publish one",
         )
 
+    def open_if_ready(self, release_id: str | None = None) -> Snapshot | None:
+        """A snapshot of the current release when it is already open (no file system work but one readlink);
+        None otherwise (then call `open`, off the event loop)."""
+        if release_id is not None:
+            return None
+        rid = self.current_id()
+        with self._lock:
+            handle = self._handles.get(rid) if rid else None
+            if handle is None or handle.closed:
+                return None
+            handle.users += 1
+        return Snapshot(self, handle)
+
     def _not_found(self, release_id: str) -> Problem:
         available = self.release_ids()
         return Problem(

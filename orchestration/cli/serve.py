@@ -22,6 +22,7 @@ tokens = typer.Typer(
 def serve(
     host: str = typer.Option(None, help="address to listen on (default LEVELUP_API_HOST, 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default LEVELUP_API_PORT, 8000)"),
+    workers: int = typer.Option(None, help="worker processes (default LEVELUP_API_WORKERS, 1)"),
     log_level: str = typer.Option("info", help="uvicorn log level"),
 ) -> None:
     """Serve the data API (read-only) over the current release and any retained one."""
@@ -32,8 +33,20 @@ def serve(
     settings = init_settings()
     host = host or settings.api_host
     port = port or settings.api_port
+    workers = workers or settings.api_workers
     typer.echo(f"levelup data API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False)
+    if workers > 1:  # each worker process builds its own app from the (exported) settings
+        uvicorn.run(
+            "serve.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            proxy_headers=False,
+        )
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False)
 
 
 def _tokens_path():

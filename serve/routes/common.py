@@ -6,10 +6,11 @@ Belongs here: FastAPI dependencies and parameter declarations only; no queries.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from serve.auth import Principal
 from serve.problems import error_responses
@@ -51,10 +52,18 @@ def caller(request: Request) -> Principal:
     return principal
 
 
-def open_snapshot(request: Request, release: ReleaseParam = None) -> Iterator[Snapshot]:
-    """The open release this request reads, resolved once; closed when the answer is built."""
-    caller(request)
-    snap = request.app.state.releases.open(release)
+async def open_snapshot(request: Request, release: ReleaseParam = None) -> AsyncIterator[Snapshot]:
+    """The open release this request reads, resolved once; closed when the answer is built.
+
+    Async, so that the common case (an anonymous caller, a release already open) costs no thread hop: the
+    route itself then runs in the thread pool once. Credentials (a JWKS fetch may wait on the network) and the
+    first opening of a release run in the thread pool."""
+    if request.headers.get("authorization"):
+        await run_in_threadpool(caller, request)
+    else:
+        caller(request)
+    store = request.app.state.releases
+    snap = store.open_if_ready(release) or await run_in_threadpool(store.open, release)
     try:
         yield snap
     finally:
