@@ -166,14 +166,14 @@ class ReleaseStore:
         """A snapshot of `release_id`, or of the current release. Raises a Problem (404/503) otherwise."""
         if release_id is not None:
             if not RELEASE_ID.match(release_id) or release_id == "current":
-                raise self._not_found(release_id)
+                raise self.not_found(release_id)
             if release_id not in self.release_ids():
-                raise self._not_found(release_id)
+                raise self.not_found(release_id)
             try:
                 return Snapshot(self, self._acquire(release_id))
             except (OSError, duckdb.Error) as exc:
                 log.warning("cannot open release %s: %s", release_id, exc)
-                raise self._not_found(release_id) from None
+                raise self.not_found(release_id) from None
         last: Exception | None = None
         for _ in range(5):  # `current` moved between readlink and open: read it again
             rid = self.current_id()
@@ -206,7 +206,7 @@ class ReleaseStore:
             handle.users += 1
         return Snapshot(self, handle)
 
-    def _not_found(self, release_id: str) -> Problem:
+    def not_found(self, release_id: str) -> Problem:
         available = self.release_ids()
         return Problem(
             404,

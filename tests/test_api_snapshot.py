@@ -41,6 +41,25 @@ def two_releases(published, tmp_path):
     return data
 
 
+def after_resolving(store, action) -> None:
+    """Run `action(snapshot)` right after the store resolves a request's release, whichever way it does
+    (`open_if_ready` for an already open current release, `open` otherwise)."""
+    real_open, real_ready = store.open, store.open_if_ready
+
+    def open_(release_id=None):
+        snap = real_open(release_id)
+        action(snap)
+        return snap
+
+    def ready(release_id=None):
+        snap = real_ready(release_id)
+        if snap is not None:
+            action(snap)
+        return snap
+
+    store.open, store.open_if_ready = open_, ready
+
+
 def value_of(body) -> float:
     (row,) = body["data"]
     return row["value"]
@@ -48,17 +67,12 @@ def value_of(body) -> float:
 
 def test_a_promotion_between_resolving_and_reading_does_not_change_the_answer(two_releases):
     app = create_app(Settings(data_dir=two_releases), watch=False)
-    store = app.state.releases
-    real_open = store.open
-
-    def open_then_swap(release_id=None):
-        snap = real_open(release_id)
-        point_current(two_releases, B if snap.release_id == A else A)  # promote / roll back mid-request
-        return snap
-
     with TestClient(app) as client:
         base = value_of(client.get(ONE).json())
-        store.open = open_then_swap
+        # promote / roll back mid-request
+        after_resolving(
+            app.state.releases, lambda snap: point_current(two_releases, B if snap.release_id == A else A)
+        )
         first = client.get(ONE)  # resolved A; current became B before the query ran
         second = client.get(ONE)  # resolved B; current became A before the query ran
     assert first.json()["release"] == first.headers["x-release-id"] == A
@@ -71,20 +85,16 @@ def test_a_promotion_between_resolving_and_reading_does_not_change_the_answer(tw
 
 def test_pruning_the_release_a_request_holds_does_not_fail_it(two_releases):
     app = create_app(Settings(data_dir=two_releases), watch=False)
-    store = app.state.releases
-    real_open = store.open
     pruned = []
 
-    def open_promote_prune(release_id=None):
-        snap = real_open(release_id)
+    def promote_prune(snap):
         if not pruned:
             point_current(two_releases, B)
             shutil.rmtree(two_releases / "releases" / A)  # what prune() does to an old release
             pruned.append(A)
-        return snap
 
     with TestClient(app) as client:
-        store.open = open_promote_prune
+        after_resolving(app.state.releases, promote_prune)
         held = client.get(LAD.replace("time=latest", "time=all"))
         after = client.get(ONE)
         gone = client.get(ONE + f"&release={A}")

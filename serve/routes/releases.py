@@ -52,7 +52,7 @@ def release(request: Request, release_id: Annotated[str, Path(max_length=64)], _
     """One retained release's manifest: sources, marts (and why any is held back), checks, exports."""
     store = request.app.state.releases
     if release_id not in store.release_ids():
-        raise store._not_found(release_id)
+        raise store.not_found(release_id)
     manifest = store.manifest(release_id)
     if manifest is None:
         raise Problem(404, "release-not-found", f"release {release_id!r} has no readable manifest")
