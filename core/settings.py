@@ -106,7 +106,8 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", description="`levelup serve` host")
     api_port: int = Field(8000, description="`levelup serve` port")
     api_workers: int = Field(
-        1, description="`levelup serve` worker processes (each opens the releases itself)"
+        2,
+        description="`levelup serve` worker processes, one per core (each opens the releases it serves itself)",
     )
     api_tokens_file: Path | None = Field(None, description="hashed API tokens and their roles (JSON)")
     api_max_rows: int = Field(50_000, description="largest result the data API returns in one response")
