@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench bench-geo bench-similar-areas lint dagster-dev rollback releases lock clean
+.PHONY: run test bench bench-geo bench-similar-areas bench-api serve lint dagster-dev rollback releases lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -37,6 +37,14 @@ bench-geo: $(STAMP)
 
 bench-similar-areas: $(STAMP)
 	$(BIN)/python scripts/bench_similar_areas.py
+
+# The data API load benchmark: 8 clients on loopback while a real publish + promote runs (~90 s; needs `make run`).
+bench-api: $(STAMP)
+	$(BIN)/python scripts/bench_api.py
+
+# The data API on 127.0.0.1:8000 (LEVELUP_API_HOST / LEVELUP_API_PORT); docs at /docs.
+serve: $(STAMP)
+	$(BIN)/levelup serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

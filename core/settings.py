@@ -113,9 +113,44 @@ class Settings(BaseSettings):
     # serving
     api_host: str = Field("127.0.0.1", description="`levelup serve` host")
     api_port: int = Field(8000, description="`levelup serve` port")
+    api_workers: int = Field(
+        2,
+        description="`levelup serve` worker processes, one per core (each opens the releases it serves itself)",
+    )
     api_tokens_file: Path | None = Field(None, description="hashed API tokens and their roles (JSON)")
     api_max_rows: int = Field(50_000, description="largest result the data API returns in one response")
-    api_audit_log: Path | None = Field(None, description="append-only audit log of cleared API requests")
+    api_max_codes: int = Field(500, description="most area codes one data API request may name")
+    api_max_indicators: int = Field(
+        100, description="most indicators or metrics one data API request may name"
+    )
+    api_audit_log: Path | None = Field(
+        None,
+        description="append-only audit log of cleared API requests (default <data>/restricted/api_audit.jsonl)",
+    )
+    api_token_pepper: SecretStr | None = Field(
+        None,
+        description="secret mixed into API token hashes (HMAC-SHA256); tokens hashed with it need it to verify",
+    )
+    api_oidc_issuer: str | None = Field(
+        None, description="OIDC issuer whose access tokens the data API accepts"
+    )
+    api_oidc_audience: str | None = Field(
+        None, description="`aud` the data API's OIDC access tokens must carry"
+    )
+    api_oidc_jwks_url: str | None = Field(
+        None, description="the issuer's JWKS URL (default: from <issuer>/.well-known/openid-configuration)"
+    )
+    api_oidc_jwks_file: Path | None = Field(None, description="a local JWKS file instead of the issuer's URL")
+    api_oidc_roles_claim: str = Field(
+        "roles", description="claim holding the caller's roles (dotted path, e.g. realm_access.roles)"
+    )
+    api_oidc_algorithms: str = Field(
+        "RS256,ES256", description="signature algorithms accepted (comma-separated)"
+    )
+    api_oidc_leeway: float = Field(30.0, description="seconds of clock skew allowed on exp/nbf/iat")
+    api_watch_interval: float = Field(
+        1.0, description="seconds between the API's looks at releases/current (to open a new release early)"
+    )
     dashboards_port: int = Field(8050, description="`levelup dashboards` port")
 
     # tests only
@@ -128,13 +163,29 @@ class Settings(BaseSettings):
         return _absolute(v)
 
     @field_validator(
-        "mirror", "notify_log", "restricted_key_file", "api_tokens_file", "api_audit_log", "analysis_models"
+        "mirror",
+        "notify_log",
+        "restricted_key_file",
+        "api_tokens_file",
+        "api_audit_log",
+        "api_oidc_jwks_file",
+        "analysis_models",
     )
     @classmethod
     def _resolve_optional(cls, v: Path | None) -> Path | None:
         return _absolute(v)
 
-    @field_validator("mirror", mode="before")
+    @field_validator(
+        "mirror",
+        "api_tokens_file",
+        "api_audit_log",
+        "api_token_pepper",
+        "api_oidc_issuer",
+        "api_oidc_audience",
+        "api_oidc_jwks_url",
+        "api_oidc_jwks_file",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, v):
         return v or None
@@ -171,6 +222,10 @@ class Settings(BaseSettings):
     @property
     def restricted_dir(self) -> Path:
         return self.data_dir / "restricted"
+
+    @property
+    def api_audit_path(self) -> Path:
+        return self.api_audit_log or self.restricted_dir / "api_audit.jsonl"
 
     @property
     def landing_dir(self) -> Path:

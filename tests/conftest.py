@@ -183,3 +183,13 @@ def published(tmp_path_factory, mirror) -> Published:
 
     folder, out = build_once(tmp_path_factory, "published", build)
     return Published(folder / "data", out["stdout"], out["stderr"], out["returncode"])
+
+
+@pytest.fixture(scope="session")
+def api_data(published, mirror, tmp_path_factory):
+    """For the data API tests: a copy of the published data directory with a cleared release in its restricted
+    zone (a synthetic APS delivery through `levelup restricted ...`) and API tokens made by `levelup api-token`."""
+    from api_helpers import build_api_data
+
+    assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-3000:]
+    return build_api_data(published, tmp_path_factory.mktemp("api") / "data", mirror)
