@@ -37,7 +37,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Variables that hold secrets: never passed to dbt or any other child process that does not need them, and
 # never written to a log, a manifest or the Dagster UI.
 SECRET_VARIABLES = ("LEVELUP_RESTRICTED_KEY", "LEVELUP_RESTRICTED_KEY_FILE", "LEVELUP_API_TOKEN_PEPPER")
-PATH_VARIABLES = ("data_dir", "mirror", "registry", "dbt_project_dir", "notify_log")
+PATH_VARIABLES = ("data_dir", "mirror", "registry", "dbt_project_dir", "notify_log", "dashboards_pages_dir")
 
 
 def _absolute(value: Path | None) -> Path | None:
@@ -108,18 +108,27 @@ class Settings(BaseSettings):
     api_tokens_file: Path | None = Field(None, description="hashed API tokens and their roles (JSON)")
     api_max_rows: int = Field(50_000, description="largest result the data API returns in one response")
     api_audit_log: Path | None = Field(None, description="append-only audit log of cleared API requests")
+    dashboards_host: str = Field("127.0.0.1", description="`levelup dashboards` host")
     dashboards_port: int = Field(8050, description="`levelup dashboards` port")
+    dashboards_pages_dir: Path = Field(
+        PROJECT_ROOT / "dashboards" / "pages", description="the declarative dashboard pages (YAML files)"
+    )
+    dashboards_tokens_file: Path | None = Field(
+        None, description="hashed dashboard tokens and their roles (JSON); unset = no cleared access"
+    )
 
     # tests only
     crashpoint: str | None = Field(None, description="pause at this named point so a test can SIGKILL")
     crashpoint_sleep: float = Field(600.0, description="seconds to pause at the crashpoint")
 
-    @field_validator("data_dir", "registry", "dbt_project_dir", mode="after")
+    @field_validator("data_dir", "registry", "dbt_project_dir", "dashboards_pages_dir", mode="after")
     @classmethod
     def _resolve(cls, v: Path) -> Path:
         return _absolute(v)
 
-    @field_validator("mirror", "notify_log", "restricted_key_file", "api_tokens_file", "api_audit_log")
+    @field_validator(
+        "mirror", "notify_log", "restricted_key_file", "api_tokens_file", "api_audit_log", "dashboards_tokens_file"
+    )
     @classmethod
     def _resolve_optional(cls, v: Path | None) -> Path | None:
         return _absolute(v)
