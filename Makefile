@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench bench-geo lint dagster-dev rollback releases lock clean
+.PHONY: run test bench bench-geo lint dagster-dev dashboards dashboards-check rollback releases lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -35,6 +35,12 @@ lint: $(STAMP)
 
 dagster-dev: $(STAMP)
 	$(BIN)/levelup dagster-dev
+
+dashboards: $(STAMP)
+	$(BIN)/levelup dashboards $(if $(PORT),--port $(PORT))
+
+dashboards-check: $(STAMP)
+	$(BIN)/levelup dashboards --check
 
 releases: $(STAMP)
 	$(BIN)/levelup releases

@@ -7,9 +7,10 @@ before promotion (wired in `orchestration/definitions.py`):
                          promoted (a bad page never reaches a release)
     missions/, assets/   static snapshots of the mission dashboards (plotly.js once, locally)
     index.html           the way in (the data dictionary links it)
-    build.json           what the snapshots were built from; when every mart they read is unchanged (or carried
-                         over) and the page code and definitions are the same, the previous release's
-                         snapshots are copied instead of rebuilt
+    build.json           what the snapshots were built from: a fingerprint of the rows they read in each mart and
+                         of the code and definitions; when both equal the previous release's, its snapshots are
+                         copied instead of rebuilt (a no-change refresh marks marts `fresh` although their rows
+                         are the same, so the fingerprint, not the status, decides)
 The build cost is printed and returned (manifest `exports.dashboards.seconds`).
 """
 
@@ -31,9 +32,28 @@ from dashboards.spec import page_files
 
 log = logging.getLogger(__name__)
 PACKAGE = Path(__file__).resolve().parent
-# the marts the static snapshots read (the mission pages, their area links, their sources)
-SNAPSHOT_MARTS = ("mission_metrics", "mission_gaps", "mission_gap_groups", "geography", "provenance")
-SAME_AS_PREVIOUS = ("unchanged", "carried_over")
+# what the static snapshots read: the mission pages, their area links, their sources' titles and links
+SNAPSHOT_INPUTS = {
+    "mission_metrics": "select * from mission_metrics",
+    "mission_gaps": "select * from mission_gaps",
+    "mission_gap_groups": "select * from mission_gap_groups",
+    "geography": "select * from geography",
+    "provenance": "select feed_id, feed_title, source_url, licence from provenance where is_current",
+}
+SNAPSHOT_MARTS = tuple(SNAPSHOT_INPUTS)
+
+
+def fingerprints(data: ReleaseData) -> dict[str, str | None]:
+    """Per mart the snapshots read: row count and an order-independent hash of the rows they use."""
+    out: dict[str, str | None] = {}
+    with data.connect(helpers=False) as con:
+        for mart, sql in SNAPSHOT_INPUTS.items():
+            if mart not in data.tables:
+                out[mart] = None
+                continue
+            n, h = con.execute(f"select count(*), bit_xor(hash(t)) from ({sql}) as t").fetchone()
+            out[mart] = f"{n}:{h}"
+    return out
 
 
 def definitions_hash(pages_dir: Path) -> str:
@@ -43,6 +63,7 @@ def definitions_hash(pages_dir: Path) -> str:
     h = hashlib.sha256()
     files = sorted(PACKAGE.rglob("*.py")) + sorted((PACKAGE / "assets").glob("*")) + page_files(pages_dir)
     files.append(Path(CATALOGUE))
+    files.append(get_settings().dbt_project_dir / "seeds" / "generated" / "registry_feeds.csv")  # feed titles
     for f in files:
         if f.is_file():
             h.update(f.name.encode())
@@ -50,8 +71,8 @@ def definitions_hash(pages_dir: Path) -> str:
     return h.hexdigest()
 
 
-def _reusable(previous: Path | None, statuses: dict[str, str], digest: str) -> str | None:
-    """The previous release's id when its snapshots were built from the same marts and definitions."""
+def _reusable(previous: Path | None, prints: dict, digest: str) -> str | None:
+    """The previous release's id when its snapshots were built from the same rows and definitions."""
     if previous is None:
         return None
     build = previous / "dashboards" / "build.json"
@@ -62,7 +83,7 @@ def _reusable(previous: Path | None, statuses: dict[str, str], digest: str) -> s
     prev = json.loads(build.read_text())
     if prev.get("definitions_sha256") != digest:
         return None
-    if any(statuses.get(m, "unchanged") not in SAME_AS_PREVIOUS for m in SNAPSHOT_MARTS):
+    if prev.get("fingerprints") != prints:
         return None
     return previous.name
 
@@ -94,7 +115,8 @@ def export_dashboards(release_dir: Path, statuses: dict[str, str]) -> dict:
         for f in page_files(pages_dir):
             shutil.copyfile(f, out / "pages" / f.name)
 
-        reused = _reusable(previous, statuses, digest)
+        prints = fingerprints(data)
+        reused = _reusable(previous, prints, digest)
         if reused:
             shutil.copytree(previous / "dashboards" / "missions", out / "missions")
             shutil.copytree(previous / "dashboards" / "assets", out / "assets")
@@ -120,6 +142,7 @@ def export_dashboards(release_dir: Path, statuses: dict[str, str]) -> dict:
         "definitions_sha256": digest,
         "reused_from": reused,
         "marts": {m: statuses.get(m) for m in SNAPSHOT_MARTS},
+        "fingerprints": prints,
         "missions": missions,
     }
     static.write_index(out, release_id, missions, report, build)

@@ -53,10 +53,10 @@ def write_assets(out: Path) -> None:
     shutil.copyfile(ASSETS / "dashboards.css", assets / "dashboards.css")
 
 
-def write_mission_pages(data: ReleaseData, out: Path) -> dict[int, dict]:
+def write_mission_pages(data: ReleaseData, out: Path, catalogue: list[dict] | None = None) -> dict[int, dict]:
     """missions/mission-NN.html (+ missions/csv/*.csv) for every mission the release has; returns per mission
-    the page, its charts and its CSV files."""
-    page = MissionDashboard()
+    the page, its charts and its CSV files. `catalogue`: the mission metric catalogue (default: the seed)."""
+    page = MissionDashboard(catalogue)
     missions = out / "missions"
     (missions / "csv").mkdir(parents=True, exist_ok=True)
     written: dict[int, dict] = {}

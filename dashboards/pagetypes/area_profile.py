@@ -9,12 +9,11 @@ the similar-areas marts. Values are target-vintage (`indicators_harmonised where
 
 from __future__ import annotations
 
-import functools
 import math
 
 import pandas as pd
 
-from dashboards.blocks import FONT, Chart, Column, Facts, Links, Section, Table, Text
+from dashboards.blocks import AXIS, FONT, Chart, Column, Facts, Links, Section, Table, Text
 from dashboards.catalogue import ENGLAND, LEVELS, UK, fmt_value
 from dashboards.pagetypes.base import Filter, Option, Page, PageContext, QueryCheck
 from dashboards.pagetypes.common import period_label
@@ -366,7 +365,7 @@ def small_multiples(panels: list[tuple[str, list[tuple[str, str, list, list]]]],
     top_px, gap_px = 70, 62
     row_h = (height - top_px - 30) / nrows
     layout: dict = {
-        "template": _white_template(), "height": height, "showlegend": True,
+        "height": height, "showlegend": True, "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff",
         "margin": {"l": 50, "r": 20, "t": top_px, "b": 30},
         "font": {"family": FONT, "size": 12, "color": "#0b0c0c"},
         "legend": {"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom", "yref": "container"},
@@ -381,9 +380,10 @@ def small_multiples(panels: list[tuple[str, list[tuple[str, str, list, list]]]],
         y_top = 1 - (r * row_h) / plot_h - 30 / plot_h
         y_bottom = 1 - ((r + 1) * row_h) / plot_h + (gap_px - 30) / plot_h
         one_period = len({str(x) for _k, _l, xs, _y in lines for x in xs}) == 1
-        layout[f"xaxis{ax}"] = {"domain": [x0, x1], "anchor": f"y{ax}", "tickfont": {"size": 10},
+        layout[f"xaxis{ax}"] = {**AXIS, "domain": [x0, x1], "anchor": f"y{ax}", "tickfont": {"size": 10},
                                 "type": "category" if one_period else "date"}  # fmt: skip
-        layout[f"yaxis{ax}"] = {"domain": [max(0, y_bottom), y_top], "anchor": f"x{ax}", "tickfont": {"size": 10}}
+        layout[f"yaxis{ax}"] = {**AXIS, "domain": [max(0, y_bottom), y_top], "anchor": f"x{ax}",
+                                "tickfont": {"size": 10}}  # fmt: skip
         layout["annotations"].append(
             {"text": title, "x": (x0 + x1) / 2, "y": y_top, "xref": "paper", "yref": "paper", "xanchor": "center",
              "yanchor": "bottom", "showarrow": False, "font": {"size": 12}}
@@ -399,9 +399,3 @@ def small_multiples(panels: list[tuple[str, list[tuple[str, str, list, list]]]],
             shown.add(skey)
     return {"data": data, "layout": layout}
 
-
-@functools.cache
-def _white_template() -> dict:
-    import plotly.io as pio
-
-    return pio.templates["plotly_white"].to_plotly_json()

@@ -7,13 +7,39 @@ returns a `blocks.Chart` whose table is exactly what it plots. No SQL here.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from dashboards.blocks import PALETTE, Chart, Column, Table, style
+from dashboards.blocks import PALETTE, Chart, Column, Table, base_layout
 from dashboards.catalogue import fmt_value
+
+
+def _floats(values) -> list:
+    out = []
+    for v in values:
+        out.append(None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else float(v))
+    return out
+
+
+def _dates(values) -> list[str]:
+    return [pd.Timestamp(v).date().isoformat() if v is not None and not pd.isna(v) else None for v in values]
+
+
+def hline(y: float, colour: str, dash: str | None = None) -> dict:
+    return {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": float(y), "y1": float(y),
+            "line": {"color": colour, "width": 2, **({"dash": dash} if dash else {})}}  # fmt: skip
+
+
+def vline(x: float, colour: str) -> dict:
+    return {"type": "line", "yref": "paper", "y0": 0, "y1": 1, "xref": "x", "x0": float(x), "x1": float(x),
+            "line": {"color": colour, "width": 2}}  # fmt: skip
+
+
+def _mark(text: str, *, x: float, y: float, color: str) -> dict:
+    return {"text": text, "x": float(x), "xref": "x", "y": y, "yref": "paper", "yanchor": "bottom",
+            "showarrow": False, "font": {"color": color}, "bgcolor": "rgba(255,255,255,0.8)"}  # fmt: skip
 
 
 def period_label(start, end=None) -> str:
@@ -57,29 +83,30 @@ def line_chart(
     extra_columns: list[Column] | None = None,
 ) -> Chart:
     """Values over time, one line per `series` value; an optional dashed baseline level."""
-    fig = go.Figure()
     emphasis = emphasis or {}
     order = list(dict.fromkeys(data[series])) if len(data) else []
+    traces = []
     for i, name in enumerate(order):
         d = data[data[series] == name].sort_values(x)
         look = emphasis.get(name, {})
-        fig.add_trace(
-            go.Scatter(
-                x=d[x], y=d[y], name=str(name), mode="lines+markers",
-                line={"width": look.get("width", 2), "color": look.get("color", PALETTE[i % len(PALETTE)]),
-                      "dash": look.get("dash")},
-                marker={"size": 5},
-                hovertemplate="%{x|%Y-%m-%d}: %{y}<extra>" + str(name).replace("<", "&lt;") + "</extra>",
-            )  # fmt: skip
-        )
-    if baseline is not None:
-        fig.add_hline(
-            y=baseline[1], line_dash="dash", line_color="#505a5f",
-            annotation_text=f"baseline ({period_label(baseline[0])}): {fmt_value(baseline[1], decimal_places, unit)}",
-            annotation_position="top left",
+        traces.append(
+            {"type": "scatter", "mode": "lines+markers", "name": str(name), "x": _dates(d[x]), "y": _floats(d[y]),
+             "line": {"width": look.get("width", 2), "color": look.get("color", PALETTE[i % len(PALETTE)]),
+                      **({"dash": look["dash"]} if look.get("dash") else {})},
+             "marker": {"size": 5},
+             "hovertemplate": "%{x}: %{y}<extra>" + str(name).replace("<", "&lt;") + "</extra>"}
         )  # fmt: skip
-    style(fig, height=height, y_title=unit or "")
-    single_period(fig, data[x] if len(data) else [])
+    layout = base_layout(height=height, y_title=unit or "")
+    if baseline is not None:
+        layout["shapes"].append(hline(baseline[1], "#505a5f", dash="dash"))
+        layout["annotations"].append(
+            {"text": f"baseline ({period_label(baseline[0])}): {fmt_value(baseline[1], decimal_places, unit)}",
+             "xref": "paper", "x": 0, "xanchor": "left", "yref": "y", "y": baseline[1], "yanchor": "bottom",
+             "showarrow": False, "font": {"color": "#505a5f"}}
+        )  # fmt: skip
+    if len(data) and data[x].nunique() == 1:  # one period: a date axis would tick in sub-seconds
+        layout["xaxis"]["type"] = "category"
+    fig = {"data": traces, "layout": layout}
     cols = [
         Column(series, "Series"),
         Column("period", "Period"),
@@ -96,13 +123,6 @@ def line_chart(
     if baseline is not None:
         summary += f" Baseline {period_label(baseline[0])}: {fmt_value(baseline[1], decimal_places, unit)}."
     return Chart(key, title, fig, Table(key, title, table_df, cols), summary)
-
-
-def single_period(fig, xs) -> None:
-    """With one period only, a date axis shows sub-second ticks: show that period as a category instead."""
-    distinct = {str(v) for v in xs}
-    if len(distinct) == 1:
-        fig.update_xaxes(type="category")
 
 
 def line_summary(df: pd.DataFrame, *, series: str, x: str, y: str, unit=None, decimal_places=None) -> str:
@@ -154,39 +174,39 @@ def ranked_chart(
         d = data.dropna(subset=[value]).sort_values([value, name], ascending=[False, True]).reset_index(drop=True)
         d.insert(0, "rank", d[value].rank(method="min", ascending=False).astype(int))
     highlight = highlight or set()
-    colours = [
-        "#F46A25" if str(c) in highlight else ("#12436D" if group is None else None) for c in d[code]
-    ]
+    colours = ["#F46A25" if str(c) in highlight else "#12436D" for c in d[code]]
     if group is not None:
         groups = list(dict.fromkeys(d[group]))
         palette = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
         colours = ["#F46A25" if str(c) in highlight else palette[g] for c, g in zip(d[code], d[group], strict=True)]
-    fig = go.Figure()
     hover = "%{customdata[0]}: %{customdata[1]} (rank %{customdata[2]})<extra></extra>"
-    custom = list(zip(d[name], [fmt_value(v, decimal_places, unit) for v in d[value]], d["rank"], strict=True))
+    custom = [[str(n), fmt_value(v, decimal_places, unit), int(r)] for n, v, r in zip(d[name], d[value], d["rank"], strict=True)]
     if len(d) <= 40:
-        fig.add_trace(
-            go.Bar(x=d[value], y=d[name], orientation="h", marker_color=colours, customdata=custom,
-                   hovertemplate=hover)  # fmt: skip
-        )
-        fig.update_yaxes(autorange="reversed", automargin=True)
-        height = max(260, 22 * len(d) + 90)
-        style(fig, height=height, x_title=unit or "")
+        trace = {"type": "bar", "orientation": "h", "x": _floats(d[value]), "y": [str(v) for v in d[name]],
+                 "marker": {"color": colours}, "customdata": custom, "hovertemplate": hover}  # fmt: skip
+        layout = base_layout(height=max(260, 22 * len(d) + 90), x_title=unit or "")
+        layout["yaxis"].update(autorange="reversed", type="category")
         if reference:
-            fig.add_vline(x=reference[1], line_color="#d4351c", line_width=2,
-                          annotation_text=f"{reference[0]} {fmt_value(reference[1], decimal_places, unit)}")  # fmt: skip
+            layout["shapes"].append(vline(reference[1], "#d4351c"))
+            layout["annotations"].append(_mark(f"{reference[0]} {fmt_value(reference[1], decimal_places, unit)}",
+                                               x=reference[1], y=1, color="#d4351c"))  # fmt: skip
     else:
-        fig.add_trace(
-            go.Bar(x=list(range(1, len(d) + 1)), y=d[value], marker_color=colours, customdata=custom,
-                   hovertemplate=hover)  # fmt: skip
-        )
-        style(fig, height=380, y_title=unit or "", x_title="rank (1 = highest)")
+        trace = {"type": "bar", "x": list(range(1, len(d) + 1)), "y": _floats(d[value]),
+                 "marker": {"color": colours}, "customdata": custom, "hovertemplate": hover}  # fmt: skip
+        layout = base_layout(height=380, y_title=unit or "", x_title="rank (1 = highest)")
         for _, r in d[d[code].astype(str).isin(highlight)].iterrows():
-            fig.add_annotation(x=int(r["rank"]), y=r[value], text=str(r[name]), showarrow=True, arrowhead=2)
+            layout["annotations"].append(
+                {"x": int(r["rank"]), "y": float(r[value]), "text": str(r[name]), "showarrow": True, "arrowhead": 2}
+            )
         if reference:
-            fig.add_hline(y=reference[1], line_color="#d4351c", line_width=2,
-                          annotation_text=f"{reference[0]} {fmt_value(reference[1], decimal_places, unit)}")  # fmt: skip
-    fig.update_layout(showlegend=False, bargap=0.15)
+            layout["shapes"].append(hline(reference[1], "#d4351c"))
+            layout["annotations"].append(
+                {"text": f"{reference[0]} {fmt_value(reference[1], decimal_places, unit)}", "xref": "paper", "x": 1,
+                 "xanchor": "right", "yref": "y", "y": reference[1], "yanchor": "bottom", "showarrow": False,
+                 "font": {"color": "#d4351c"}}
+            )  # fmt: skip
+    layout.update(showlegend=False, bargap=0.15)
+    fig = {"data": [trace], "layout": layout}
     cols = [
         Column("rank", "Rank", numeric=True),
         Column(name, "Area", href=href),
@@ -219,12 +239,14 @@ def distribution_chart(
 ) -> Chart:  # fmt: skip
     """How the areas' values are spread: a histogram, with reference values marked."""
     d = data.dropna(subset=[value])
-    fig = go.Figure(go.Histogram(x=d[value], nbinsx=min(30, max(5, len(d) // 8)), marker_color="#12436D"))
+    layout = base_layout(height=300, x_title=unit or "", y_title="areas")
     for i, (label, v) in enumerate((marks or {}).items()):
-        fig.add_vline(x=v, line_color=PALETTE[(i + 1) % len(PALETTE)], line_width=2,
-                      annotation_text=f"{label} {fmt_value(v, decimal_places, unit)}",
-                      annotation_position="top right" if i % 2 == 0 else "top left")  # fmt: skip
-    style(fig, height=300, x_title=unit or "", y_title="areas")
+        colour = PALETTE[(i + 1) % len(PALETTE)]
+        layout["shapes"].append(vline(v, colour))
+        layout["annotations"].append(_mark(f"{label} {fmt_value(v, decimal_places, unit)}", x=v,
+                                           y=1 - 0.08 * (i % 4), color=colour))  # fmt: skip
+    fig = {"data": [{"type": "histogram", "x": _floats(d[value]), "nbinsx": min(30, max(5, len(d) // 8)),
+                     "marker": {"color": "#12436D"}, "name": "areas"}], "layout": layout}  # fmt: skip
     q = d[value].quantile([0, 0.25, 0.5, 0.75, 1.0]) if len(d) else pd.Series(dtype=float)
     stats = pd.DataFrame(
         {

@@ -74,9 +74,10 @@ class IndicatorExplorer(Page):
             "select area_code, any_value(area_name), min(level) from dash_areas group by area_code order by 2, 1"
         )
         area_options = [Option(c, f"{n} ({c})") for c, n, _ in areas]
-        # default: the indicator with the longest run of periods (a time series worth exploring)
-        def span(i) -> int:
-            return int(i.last_period[:4]) - int(i.first_period[:4]) if i.first_period and i.last_period else -1
+        # default: the longest series among the indicators every profile level has (a series worth exploring)
+        def span(i) -> tuple[bool, int]:
+            years = int(i.last_period[:4]) - int(i.first_period[:4]) if i.first_period and i.last_period else -1
+            return ({"LAD", "CTYUA", "RGN", "CTRY"} <= set(i.levels), years)
 
         longest = max(inds, key=span, default=None)
         return [
