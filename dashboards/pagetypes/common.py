@@ -58,6 +58,12 @@ def period_label(start, end=None) -> str:
     return f"{start.isoformat()} to {end.isoformat()}"
 
 
+def baseline_label(start) -> str:
+    """A baseline is named by its first period's start: the year when it starts on 1 January ('2017')."""
+    d = pd.Timestamp(start).date()
+    return str(d.year) if (d.month, d.day) == (1, 1) else d.isoformat()
+
+
 def _num(fmt_args):
     dp, unit = fmt_args
 
@@ -100,7 +106,7 @@ def line_chart(
     if baseline is not None:
         layout["shapes"].append(hline(baseline[1], "#505a5f", dash="dash"))
         layout["annotations"].append(
-            {"text": f"baseline ({period_label(baseline[0])}): {fmt_value(baseline[1], decimal_places, unit)}",
+            {"text": f"baseline ({baseline_label(baseline[0])}): {fmt_value(baseline[1], decimal_places, unit)}",
              "xref": "paper", "x": 0, "xanchor": "left", "yref": "y", "y": baseline[1], "yanchor": "bottom",
              "showarrow": False, "font": {"color": "#505a5f"}}
         )  # fmt: skip
@@ -121,7 +127,7 @@ def line_chart(
         ]
     summary = line_summary(table_df, series=series, x=x, y=y, unit=unit, decimal_places=decimal_places)
     if baseline is not None:
-        summary += f" Baseline {period_label(baseline[0])}: {fmt_value(baseline[1], decimal_places, unit)}."
+        summary += f" Baseline ({baseline_label(baseline[0])}): {fmt_value(baseline[1], decimal_places, unit)}."
     return Chart(key, title, fig, Table(key, title, table_df, cols), summary)
 
 

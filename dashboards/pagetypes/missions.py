@@ -14,7 +14,7 @@ import pandas as pd
 from dashboards.blocks import Column, Facts, Links, Section, Table, Text
 from dashboards.catalogue import ENGLAND, MISSION_AIMS, UK, fmt_value, mission_catalogue
 from dashboards.pagetypes.base import Filter, Option, Page, PageContext, QueryCheck
-from dashboards.pagetypes.common import line_chart, period_label, ranked_chart
+from dashboards.pagetypes.common import baseline_label, line_chart, period_label, ranked_chart
 
 TREND_LEVELS = ("country", "nation", "region", "itl1")
 
@@ -254,7 +254,8 @@ class MissionDashboard(Page):
         last = gap.iloc[-1]
         facts = [(f"Latest gap ({period_label(last['period_start'], last['period_end'])})", num(last["value"], None))]
         if baseline is not None and not pd.isna(last["change_since_baseline"]):
-            facts.append((f"Change since the baseline ({period_label(baseline[0])})", signed(last["change_since_baseline"], None)))
+            facts.append((f"Change since the baseline ({baseline_label(baseline[0])})",
+                          signed(last["change_since_baseline"], None)))  # fmt: skip
         facts.append(("Groups", f"{last['top_group_name']} ({last['n_top_group']}) vs {last['bottom_group_name']} "
                                 f"({last['n_bottom_group']}) of {last['n_areas']} areas"))  # fmt: skip
         facts.append(("Method", str(last["method"])))
