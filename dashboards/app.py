@@ -93,7 +93,9 @@ def create_app(settings_factory=get_settings) -> Dash:
         index_string=INDEX_STRING,
         serve_locally=True,
         compress=False,
-        meta_tags=[{"name": "description", "content": "Levelling Up data platform: dashboards over the release"}],
+        meta_tags=[
+            {"name": "description", "content": "Levelling Up data platform: dashboards over the release"}
+        ],
     )
     app.enable_dev_tools(
         debug=False, dev_tools_ui=False, dev_tools_hot_reload=False, dev_tools_disable_version_check=True
@@ -108,8 +110,10 @@ def create_app(settings_factory=get_settings) -> Dash:
             html.Header(
                 [
                     html.Div(
-                        [dcc.Link("Levelling Up dashboards", href="/", className="brand"),
-                         html.Span(id="release-badge", className="release-badge")],
+                        [
+                            dcc.Link("Levelling Up dashboards", href="/", className="brand"),
+                            html.Span(id="release-badge", className="release-badge"),
+                        ],
                         className="header-top",
                     ),  # fmt: skip
                     html.Nav(id="site-nav", className="site-nav", **{"aria-label": "Dashboards"}),
@@ -175,21 +179,34 @@ def create_app(settings_factory=get_settings) -> Dash:
         try:
             data = releases.get(release, cleared=page.access == "cleared" and role == "cleared")
         except ReleaseNotFound as exc:
-            return nav(role, None, page.path), "", [html.H1(page.title), html.P(str(exc), className="warning")], None
+            return (
+                nav(role, None, page.path),
+                "",
+                [html.H1(page.title), html.P(str(exc), className="warning")],
+                None,
+            )
         meta = {"page": page.id, "path": page.path, "release": release}
         head = [html.P(page.description, className="lede")] if page.description else []
         if page.access == "cleared" and role != "cleared":
             head.append(
                 html.P(
-                    ["This page shows restricted (cleared) data: it needs the cleared role. ",
-                     html.A("Sign in", href="/login?" + urlencode({"next": page.path}))],
-                    className="warning", role="status",
+                    [
+                        "This page shows restricted (cleared) data: it needs the cleared role. ",
+                        html.A("Sign in", href="/login?" + urlencode({"next": page.path})),
+                    ],
+                    className="warning",
+                    role="status",
                 )  # fmt: skip
             )
             return nav(role, release, page.path), badge(data, release), head, {**meta, "denied": True}
         missing = sorted(page.reads - data.tables)
         if missing:
-            head.append(html.P(f"This release has no {', '.join(missing)}: the page cannot be shown.", className="warning"))
+            head.append(
+                html.P(
+                    f"This release has no {', '.join(missing)}: the page cannot be shown.",
+                    className="warning",
+                )
+            )
             return nav(role, release, page.path), badge(data, release), head, {**meta, "denied": True}
         try:
             with data.connect() as con:
@@ -292,7 +309,9 @@ def create_app(settings_factory=get_settings) -> Dash:
                 flask.abort(400, str(exc))
         table = tables.get(key)
         if table is None:
-            flask.abort(404, f"page {page_id!r} shows no table {key!r} for these filters (tables: {sorted(tables)})")
+            flask.abort(
+                404, f"page {page_id!r} shows no table {key!r} for these filters (tables: {sorted(tables)})"
+            )
         body = table.csv_frame().to_csv(index=False, date_format="%Y-%m-%d")
         return flask.Response(
             body,
@@ -369,4 +388,3 @@ def html_escape(s: str) -> str:
     import html as _html
 
     return _html.escape(s, quote=True)
-

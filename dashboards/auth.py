@@ -41,7 +41,7 @@ def _read(path: Path) -> list[dict]:
         raise TokenError(f"cannot read the dashboards tokens file {path}: {exc.__class__.__name__}") from None
     tokens = doc.get("tokens") if isinstance(doc, dict) else None
     if not isinstance(tokens, list):
-        raise TokenError(f"{path}: expected {{\"tokens\": [...]}}")
+        raise TokenError(f'{path}: expected {{"tokens": [...]}}')
     return tokens
 
 
@@ -58,7 +58,9 @@ def _hashes(path: Path) -> dict[str, str]:
     hit = _cache.get(Path(path))
     if hit and hit[0] == sig:
         return hit[1]
-    table = {t["sha256"]: t.get("role", "public") for t in _read(path) if isinstance(t, dict) and "sha256" in t}
+    table = {
+        t["sha256"]: t.get("role", "public") for t in _read(path) if isinstance(t, dict) and "sha256" in t
+    }
     _cache[Path(path)] = (sig, table)
     return table
 

@@ -52,9 +52,7 @@ class Table:
     def shown_columns(self) -> list[Column]:
         if self.columns is not None:
             return self.columns
-        return [
-            Column(c, c, numeric=pd.api.types.is_numeric_dtype(self.data[c])) for c in self.data.columns
-        ]
+        return [Column(c, c, numeric=pd.api.types.is_numeric_dtype(self.data[c])) for c in self.data.columns]
 
 
 @dataclass
@@ -165,7 +163,9 @@ def plain(value) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return ""
-        return repr(value) if not value.is_integer() else str(int(value)) if abs(value) < 1e15 else repr(value)
+        return (
+            repr(value) if not value.is_integer() else str(int(value)) if abs(value) < 1e15 else repr(value)
+        )
     if isinstance(value, (pd.Timestamp, datetime)):
         return value.date().isoformat() if getattr(value, "hour", 0) == 0 else value.isoformat()
     if isinstance(value, date):
@@ -200,7 +200,9 @@ def _resolve(href: str | None, rewrite: Rewrite | None) -> str | None:
     return rewrite(href)
 
 
-def table_html(t: Table, *, heading: bool = True, csv_href: str | None = None, rewrite: Rewrite | None = None) -> str:
+def table_html(
+    t: Table, *, heading: bool = True, csv_href: str | None = None, rewrite: Rewrite | None = None
+) -> str:
     """A table as HTML: a scrollable, focusable region, a caption, header cells with scope, every cell with its
     column (`data-col`) and unrounded value (`data-value`), and the CSV link under it."""
     cols = t.shown_columns()
@@ -224,7 +226,9 @@ def table_html(t: Table, *, heading: bool = True, csv_href: str | None = None, r
             link = _resolve(c.href(r) if c.href else None, rewrite)
             content = f'<a href="{esc(link)}">{text}</a>' if link else text
             tag, attrs = ("th", ' scope="row"') if i == 0 else ("td", ' class="num"' if c.numeric else "")
-            cells.append(f'<{tag}{attrs} data-col="{esc(c.name)}" data-value="{esc(plain(v))}">{content}</{tag}>')
+            cells.append(
+                f'<{tag}{attrs} data-col="{esc(c.name)}" data-value="{esc(plain(v))}">{content}</{tag}>'
+            )
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
     if len(rows) < len(t.data):
@@ -232,7 +236,7 @@ def table_html(t: Table, *, heading: bool = True, csv_href: str | None = None, r
     if csv_href:
         out.append(
             f'<a class="csv-link" id="csv-{esc(t.key)}" data-key="{esc(t.key)}" href="{esc(csv_href)}" download>'
-            f"Download CSV<span class=\"visually-hidden\">: {esc(t.title or t.key)}</span></a>"
+            f'Download CSV<span class="visually-hidden">: {esc(t.title or t.key)}</span></a>'
         )
     out.append("</div>")
     return "".join(out)
@@ -251,7 +255,11 @@ def links_html(b: Links, *, rewrite: Rewrite | None = None) -> str:
 
 def facts_html(b: Facts) -> str:
     key = f' id="facts-{esc(b.key)}"' if b.key else ""
-    return f'<dl class="facts"{key}>' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in b.items) + "</dl>"
+    return (
+        f'<dl class="facts"{key}>'
+        + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in b.items)
+        + "</dl>"
+    )
 
 
 def text_html(b: Text) -> str:
@@ -287,7 +295,10 @@ def to_dash(blocks: list, csv_href: Callable[[str], str]) -> list:
             if b.aside:
                 inner = [
                     h.Div(
-                        [h.Div(inner, className="section-main"), h.Aside([one(c) for c in b.aside], className="defs")],
+                        [
+                            h.Div(inner, className="section-main"),
+                            h.Aside([one(c) for c in b.aside], className="defs"),
+                        ],
                         className="with-aside",
                     )
                 ]
@@ -308,8 +319,10 @@ def to_dash(blocks: list, csv_href: Callable[[str], str]) -> list:
                         className="graph",
                     ),
                     h.Details(
-                        [h.Summary(f"Data table: {b.title}"),
-                         raw(table_html(b.table, heading=False, csv_href=csv_href(b.key)), "table")],
+                        [
+                            h.Summary(f"Data table: {b.title}"),
+                            raw(table_html(b.table, heading=False, csv_href=csv_href(b.key)), "table"),
+                        ],
                         className="chart-data",
                     ),  # fmt: skip
                 ],
@@ -352,7 +365,11 @@ def to_html(blocks: list, csv_files: dict[str, str] | None = None, rewrite: Rewr
             return f'<section class="block-section"{sid}>{title}{inner}</section>'
         if isinstance(b, Chart):
             div = pio.to_html(
-                b.figure, full_html=False, include_plotlyjs=False, config=GRAPH_CONFIG, div_id=f"graph-{b.key}",
+                b.figure,
+                full_html=False,
+                include_plotlyjs=False,
+                config=GRAPH_CONFIG,
+                div_id=f"graph-{b.key}",
                 validate=False,
             )
             return (

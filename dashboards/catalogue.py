@@ -147,9 +147,9 @@ class IndicatorCatalogue:
 
     def frame(self) -> pd.DataFrame:
         cols = ["id", "feed_id", "indicator", "label", "unit", "measure_type", "decimal_places"]
-        return pd.DataFrame(
-            [[getattr(i, c) for c in cols] for i in self.indicators], columns=cols
-        ).astype({"decimal_places": "Int64"})
+        return pd.DataFrame([[getattr(i, c) for c in cols] for i in self.indicators], columns=cols).astype(
+            {"decimal_places": "Int64"}
+        )
 
     @classmethod
     def from_release(cls, con: duckdb.DuckDBPyConnection, tables: set[str]) -> IndicatorCatalogue:
@@ -180,16 +180,23 @@ class IndicatorCatalogue:
                 missions = row.get("missions")
                 out.append(
                     Indicator(
-                        id=ident, feed_id=feed_id, indicator=name, label=_text(row.get("label")) or name,
-                        unit=_text(row.get("unit")) or unit, measure_type=_text(row.get("measure_type")) or mtype,
+                        id=ident,
+                        feed_id=feed_id,
+                        indicator=name,
+                        label=_text(row.get("label")) or name,
+                        unit=_text(row.get("unit")) or unit,
+                        measure_type=_text(row.get("measure_type")) or mtype,
                         description=_text(row.get("long_description")) or _text(row.get("subtitle")),
-                        caveats=_text(row.get("caveats")), source_org=_text(row.get("source_org")),
+                        caveats=_text(row.get("caveats")),
+                        source_org=_text(row.get("source_org")),
                         source_url=_text(row.get("source_url")),
                         is_experimental=bool(row.get("is_experimental") or False),
                         decimal_places=_int(row.get("decimal_places")),
                         aggregation_rule=_text(row.get("aggregation_rule")),
                         missions=tuple(int(m) for m in (missions if missions is not None else [])),
-                        first_period=first, last_period=last, levels=tuple(levels),
+                        first_period=first,
+                        last_period=last,
+                        levels=tuple(levels),
                     )  # fmt: skip
                 )
                 continue
@@ -198,11 +205,20 @@ class IndicatorCatalogue:
             missions = (spec.missions if spec and spec.missions else None) or (feed.missions if feed else [])
             out.append(
                 Indicator(
-                    id=ident, feed_id=feed_id, indicator=name, label=name, unit=unit, measure_type=mtype,
+                    id=ident,
+                    feed_id=feed_id,
+                    indicator=name,
+                    label=name,
+                    unit=unit,
+                    measure_type=mtype,
                     description=(spec.description if spec else None) or (feed.title if feed else None),
-                    source_org=feed.publisher if feed else None, source_url=feed.url if feed else None,
-                    aggregation_rule=AGGREGATION_RULE.get(mtype or ""), missions=tuple(missions),
-                    first_period=first, last_period=last, levels=tuple(levels),
+                    source_org=feed.publisher if feed else None,
+                    source_url=feed.url if feed else None,
+                    aggregation_rule=AGGREGATION_RULE.get(mtype or ""),
+                    missions=tuple(missions),
+                    first_period=first,
+                    last_period=last,
+                    levels=tuple(levels),
                 )  # fmt: skip
             )
         source = "the indicator_catalogue mart" if mart else "the registry (no indicator_catalogue mart)"
@@ -237,7 +253,15 @@ def fmt_value(value, decimal_places: int | None = None, unit: str | None = None)
         s = f"{value:,.{decimal_places}f}"
     else:
         a = abs(value)
-        s = f"{value:,.0f}" if a >= 1000 else f"{value:,.1f}" if a >= 100 else f"{value:,.2f}" if a >= 1 else f"{value:.3g}"
+        s = (
+            f"{value:,.0f}"
+            if a >= 1000
+            else f"{value:,.1f}"
+            if a >= 100
+            else f"{value:,.2f}"
+            if a >= 1
+            else f"{value:.3g}"
+        )
     if unit == "%":
         return s + "%"
     if unit in ("£", "GBP"):

@@ -98,7 +98,13 @@ def _run_check(ctx: PageContext, page: Page, q: QueryCheck, params: dict, report
         first = str(exc).splitlines()[0]
         col = COLUMN.search(str(exc))
         tab = TABLE.search(str(exc))
-        what = f"unknown column {(col.group(1) or col.group(2))!r}" if col else f"unknown table {tab.group(1)}" if tab else "error"
+        what = (
+            f"unknown column {(col.group(1) or col.group(2))!r}"
+            if col
+            else f"unknown table {tab.group(1)}"
+            if tab
+            else "error"
+        )
         report.problems.append(f"{_name(page)}, query {q.name!r}: {what}: {first}")
         return
     for component, needed in q.columns.items():
@@ -125,7 +131,9 @@ def check_page(page: Page, data: ReleaseData, known_marts: set[str], *, template
     else:  # a built-in page: its marts are the platform's own; absent means withheld (or not built yet)
         unknown, withheld = [], sorted(absent)
     if unknown:
-        report.problems.append(f"{_name(page)}: reads table(s) {unknown}, which are not marts of this release")
+        report.problems.append(
+            f"{_name(page)}: reads table(s) {unknown}, which are not marts of this release"
+        )
     if withheld:
         report.status = "unavailable"
         report.notes.append(f"reads mart(s) {withheld}, not in this release: the page says so when opened")
@@ -140,7 +148,9 @@ def check_page(page: Page, data: ReleaseData, known_marts: set[str], *, template
                 report.problems.append(f"{_name(page)}: {exc}")
         for q in checks:
             if q.optional and not q.reads <= data.tables:
-                report.notes.append(f"query {q.name!r} skipped: optional mart(s) {sorted(q.reads - data.tables)} absent")
+                report.notes.append(
+                    f"query {q.name!r} skipped: optional mart(s) {sorted(q.reads - data.tables)} absent"
+                )
                 continue
             if q.reads - data.tables - set(data.restricted_tables) and not q.restricted:
                 continue  # already reported as unknown tables

@@ -100,7 +100,9 @@ def export_dashboards(release_dir: Path, statuses: dict[str, str]) -> dict:
     out.mkdir()
     pages_dir = settings.dashboards_pages_dir
     digest = definitions_hash(pages_dir)
-    previous = current_dir(settings.releases_dir)  # while the new release is staged, current is the previous one
+    previous = current_dir(
+        settings.releases_dir
+    )  # while the new release is staged, current is the previous one
 
     data = ReleaseData(release_dir, cleared_release_dir(settings))
     data.release_id = release_id

@@ -94,10 +94,16 @@ def _mission_link(href: str) -> str | None:
     return None
 
 
-def write_index(out: Path, release_id: str, missions: dict[int, dict], report: CheckReport, build: dict) -> None:
+def write_index(
+    out: Path, release_id: str, missions: dict[int, dict], report: CheckReport, build: dict
+) -> None:
     rows = []
     for p in report.pages:
-        file = f'<a href="pages/{esc(p.file)}">{esc(p.file)}</a>' if p.file else "built in (dashboards/pagetypes)"
+        file = (
+            f'<a href="pages/{esc(p.file)}">{esc(p.file)}</a>'
+            if p.file
+            else "built in (dashboards/pagetypes)"
+        )
         notes = "; ".join(p.problems + p.notes)
         rows.append(
             f"<tr><th scope=row>{esc(p.title)}</th><td>{esc(p.kind)}</td><td>{esc(p.access)}</td>"
@@ -117,7 +123,9 @@ def write_index(out: Path, release_id: str, missions: dict[int, dict], report: C
         "<h2>Live dashboards</h2><p>Area profiles (every district, county or unitary authority, combined "
         "authority, region and nation), the indicator explorer, custom areas and the teams' pages are served by "
         "<code>levelup dashboards</code> (http://127.0.0.1:8050/ by default) over the current release; add "
-        "<code>?release=" + esc(release_id) + "</code> to any address to see this release once it is no longer "
+        "<code>?release="
+        + esc(release_id)
+        + "</code> to any address to see this release once it is no longer "
         "current.</p>"
         "<h2>Page definitions and their check</h2>"
         "<p>Every page was checked against this release's marts (each query run, every column a chart uses "
@@ -128,7 +136,11 @@ def write_index(out: Path, release_id: str, missions: dict[int, dict], report: C
         "<th scope=col>Type</th><th scope=col>Access</th><th scope=col>Definition</th><th scope=col>Check</th>"
         f"<th scope=col>Notes</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         f"<p class='note'>Built {esc(build.get('built_at', ''))} in {build.get('seconds', 0):.1f} s"
-        + (f"; mission snapshots reused from release {esc(reused)} (the marts they read were unchanged)" if reused else "")
+        + (
+            f"; mission snapshots reused from release {esc(reused)} (the marts they read were unchanged)"
+            if reused
+            else ""
+        )
         + ".</p>"
     )
     (out / "index.html").write_text(

@@ -59,7 +59,13 @@ class Browser:
         self.events: list[dict] = []
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     # -- protocol ---------------------------------------------------------------------------------------------
     def send(self, method: str, **params):
@@ -114,7 +120,10 @@ class Browser:
         for _ in range(times):
             params = {"key": key, "code": name if name != "Space" else "Space", "windowsVirtualKeyCode": code,
                       "modifiers": 8 if shift else 0}  # fmt: skip
-            down = {**params, **({"text": "\r"} if name == "Enter" else {"text": " "} if name == "Space" else {})}
+            down = {
+                **params,
+                **({"text": "\r"} if name == "Enter" else {"text": " "} if name == "Space" else {}),
+            }
             self.send("Input.dispatchKeyEvent", type="keyDown", **down)
             self.send("Input.dispatchKeyEvent", type="keyUp", **params)
 
@@ -134,7 +143,11 @@ class Browser:
 
     # -- what the page did -------------------------------------------------------------------------------------
     def requests(self) -> list[str]:
-        return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+        return [
+            e["params"]["request"]["url"]
+            for e in self.events
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
 
     def problems(self) -> list[str]:
         """Console errors, uncaught exceptions and CSP violations the page reported."""
@@ -142,11 +155,21 @@ class Browser:
         for e in self.events:
             m, p = e.get("method"), e.get("params", {})
             if m == "Runtime.exceptionThrown":
-                out.append("exception: " + p["exceptionDetails"].get("exception", {}).get("description", p["exceptionDetails"].get("text", "")))
+                out.append(
+                    "exception: "
+                    + p["exceptionDetails"]
+                    .get("exception", {})
+                    .get("description", p["exceptionDetails"].get("text", ""))
+                )
             elif m == "Runtime.consoleAPICalled" and p.get("type") == "error":
-                out.append("console.error: " + " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
+                out.append(
+                    "console.error: "
+                    + " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))
+                )
             elif m == "Log.entryAdded" and p["entry"].get("level") == "error":
-                out.append(f"log ({p['entry'].get('source')}): {p['entry'].get('text')} {p['entry'].get('url', '')}")
+                out.append(
+                    f"log ({p['entry'].get('source')}): {p['entry'].get('text')} {p['entry'].get('url', '')}"
+                )
         return out
 
     def close(self):

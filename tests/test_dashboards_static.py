@@ -12,9 +12,11 @@ import re
 import shutil
 from pathlib import Path
 
+import cdp
 import duckdb
 import pandas as pd
 import pytest
+from dashboards_helpers import ARTIFACTS, PROJECT_ROOT, dom_table, outside_requests
 
 from core.releases import point_current
 from dashboards import auth, static
@@ -24,8 +26,6 @@ from dashboards.export import export_dashboards
 from dashboards.release import ReleaseData
 from dashboards.spec import SpecError, load_page
 from publish.exports.catalog import load_catalogue
-import cdp
-from dashboards_helpers import ARTIFACTS, PROJECT_ROOT, dom_table, outside_requests
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exports"
 _spec = importlib.util.spec_from_file_location("mini_release", FIXTURES / "mini_release.py")
@@ -53,7 +53,7 @@ def snapshots(tmp_path_factory) -> tuple[Path, Path, dict]:
 def test_one_static_page_per_mission_in_the_release(snapshots):
     _, out, written = snapshots
     assert sorted(written) == [1, 7, 8]
-    for m, info in written.items():
+    for info in written.values():
         assert (out / info["page"]).is_file()
     # m1: over time + ranked (12 ITL1 areas); m7 headline: over time + ranked; m7 gap: over time + groups
     assert written[1]["charts"] == 2 and written[7]["charts"] == 4 and written[8]["charts"] == 0
@@ -106,14 +106,16 @@ def test_ranked_areas_highest_first_with_the_uk_as_reference(snapshots):
 
 def test_every_table_has_its_csv_file_with_what_it_shows(snapshots):
     rel, out, written = snapshots
-    for m, info in written.items():
+    for info in written.values():
         page = (out / info["page"]).read_text()
         for csv_rel in info["csv"]:
             assert (out / csv_rel).is_file()
             assert f'href="{csv_rel.removeprefix("missions/")}"' in page
     gap = pd.read_csv(out / "missions" / "csv" / "mission-07-m7_hle_gap_male-gap.csv")
     with duckdb.connect(str(rel / "marts.duckdb"), read_only=True) as con:
-        mart = con.execute("select value from mission_gaps where metric_id = 'm7_hle_gap_male' order by 1").df()
+        mart = con.execute(
+            "select value from mission_gaps where metric_id = 'm7_hle_gap_male' order by 1"
+        ).df()
     assert sorted(gap["value"]) == pytest.approx(sorted(mart["value"]))
 
 
@@ -134,7 +136,9 @@ def test_static_mission_page_renders_offline_in_chromium(snapshots):
     browser = cdp.Browser()
     try:
         page = (out / written[7]["page"]).resolve()
-        browser.goto(page.as_uri(), "document.querySelectorAll('figure.chart .js-plotly-plot').length === 4", 60)
+        browser.goto(
+            page.as_uri(), "document.querySelectorAll('figure.chart .js-plotly-plot').length === 4", 60
+        )
         ARTIFACTS.mkdir(exist_ok=True)
         shot = browser.screenshot(ARTIFACTS / "dashboards-static-mission-07.png")
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -202,7 +206,11 @@ def test_exporter_checks_pages_writes_the_folder_and_reuses_unchanged_snapshots(
 def test_a_broken_page_stops_the_release(data_dir, tmp_path, monkeypatch):
     pages = tmp_path / "pages"
     shutil.copytree(PAGES, pages)
-    text = (pages / "_template.yml").read_text().replace("    y: value\n    orientation: h", "    y: valeu\n    orientation: h")
+    text = (
+        (pages / "_template.yml")
+        .read_text()
+        .replace("    y: value\n    orientation: h", "    y: valeu\n    orientation: h")
+    )
     (pages / "regional-employment.yml").write_text(text)
     monkeypatch.setenv("LEVELUP_DASHBOARDS_PAGES_DIR", str(pages))
     # the mini release has no indicators_harmonised: give the template's queries a table to bind against

@@ -106,38 +106,69 @@ class IndexPage(Page):
         builtin = [(p.title, ctx.href(p.path)) for p in self.pageset.builtin]
         loaded = self.pageset.loaded()
         blocks: list = [
-            Section("Dashboards", [Text("Every page has a shareable address: the filters you choose are in the URL. "
-                                        "Each table and chart can be downloaded as CSV."),
-                                   Links("Page types", builtin, key="builtin")], key="dashboards"),  # fmt: skip
+            Section(
+                "Dashboards",
+                [
+                    Text(
+                        "Every page has a shareable address: the filters you choose are in the URL. "
+                        "Each table and chart can be downloaded as CSV."
+                    ),
+                    Links("Page types", builtin, key="builtin"),
+                ],
+                key="dashboards",
+            ),  # fmt: skip
         ]
         missions = MissionDashboard().missions()
         blocks.append(
-            Links("Mission dashboards",
-                  [(f"Mission {m}: {n}", ctx.href("/mission", mission=m)) for m, n in sorted(missions.items())],
-                  key="missions")  # fmt: skip
+            Links(
+                "Mission dashboards",
+                [(f"Mission {m}: {n}", ctx.href("/mission", mission=m)) for m, n in sorted(missions.items())],
+                key="missions",
+            )  # fmt: skip
         )
         if loaded.pages:
             import pandas as pd
 
             df = pd.DataFrame(
-                [{"title": p.title, "owner": p.owner, "access": p.access, "file": p.source_file,
-                  "description": p.description, "path": p.path} for p in loaded.pages]  # fmt: skip
+                [
+                    {
+                        "title": p.title,
+                        "owner": p.owner,
+                        "access": p.access,
+                        "file": p.source_file,
+                        "description": p.description,
+                        "path": p.path,
+                    }
+                    for p in loaded.pages
+                ]  # fmt: skip
             )
             blocks.append(
                 Section(
                     "Pages added by teams",
-                    [Table("pages", "Pages added by teams", df,
-                           [Column("title", "Page", href=lambda r: ctx.href(r["path"])), Column("owner", "Owner"),
-                            Column("access", "Access"), Column("description", "About"),
-                            Column("file", "File")])],  # fmt: skip
+                    [
+                        Table(
+                            "pages",
+                            "Pages added by teams",
+                            df,
+                            [
+                                Column("title", "Page", href=lambda r: ctx.href(r["path"])),
+                                Column("owner", "Owner"),
+                                Column("access", "Access"),
+                                Column("description", "About"),
+                                Column("file", "File"),
+                            ],
+                        )
+                    ],  # fmt: skip
                     key="team-pages",
                 )
             )
         if loaded.errors:
             blocks.append(
-                Section("Pages that could not be loaded",
-                        [Text(f"{name}: {err}", "warning") for name, err in sorted(loaded.errors.items())],
-                        key="page-errors")  # fmt: skip
+                Section(
+                    "Pages that could not be loaded",
+                    [Text(f"{name}: {err}", "warning") for name, err in sorted(loaded.errors.items())],
+                    key="page-errors",
+                )  # fmt: skip
             )
         if "geography" in ctx.tables:
             areas = ctx.df("select level, area_code, area_name from dash_areas order by level, area_name")
@@ -145,9 +176,14 @@ class IndexPage(Page):
             for level, (_one, many) in LEVELS.items():
                 d = areas[areas["level"] == level]
                 sections.append(
-                    Links(f"{many[0].upper() + many[1:]} ({len(d)})",
-                          [(n, ctx.href("/area", area=c)) for c, n in zip(d["area_code"], d["area_name"], strict=True)],
-                          key=f"areas-{level.lower()}")  # fmt: skip
+                    Links(
+                        f"{many[0].upper() + many[1:]} ({len(d)})",
+                        [
+                            (n, ctx.href("/area", area=c))
+                            for c, n in zip(d["area_code"], d["area_name"], strict=True)
+                        ],
+                        key=f"areas-{level.lower()}",
+                    )  # fmt: skip
                 )
             blocks.append(Section("Area profiles", sections, key="areas"))
         return blocks

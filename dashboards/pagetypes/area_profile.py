@@ -74,7 +74,9 @@ SIMILAR_SQL = """
 select model, rank, neighbour_code, neighbour_name, distance
 from similar_areas where area_code = $area order by model, rank
 """
-CLUSTER_SQL = "select model, cluster, distance_to_centroid from area_clusters where area_code = $area order by model"
+CLUSTER_SQL = (
+    "select model, cluster, distance_to_centroid from area_clusters where area_code = $area order by model"
+)
 
 SERIES_COLOURS = {"area": "#12436D", "parent": "#F46A25", "england": "#28A197", "uk": "#3D3D3D"}
 
@@ -99,18 +101,32 @@ class AreaProfile(Page):
         for code, name, levels in rows:
             finest = min(levels, key=LEVEL_ORDER.index)
             options.append(Option(code, f"{name} ({LEVELS[finest][0]}, {code})"))
-        default = next((o.value for o in options if o.value == ENGLAND), options[0].value if options else None)
+        default = next(
+            (o.value for o in options if o.value == ENGLAND), options[0].value if options else None
+        )
         return [
             Filter("area", "Area", options, default, help="Type to search by name or code"),
         ]
 
     def title_for(self, ctx: PageContext, values: dict) -> str:
-        row = ctx.rows("select any_value(area_name) from dash_areas where area_code = $area", {"area": values["area"]})
+        row = ctx.rows(
+            "select any_value(area_name) from dash_areas where area_code = $area", {"area": values["area"]}
+        )
         return f"Area profile: {row[0][0]}" if row and row[0][0] else self.title
 
     def checks(self) -> list[QueryCheck]:
         p = {"area": ENGLAND}
-        cols = ["feed_id", "indicator", "period_start", "period_end", "value", "unit", "level", "rank", "n_ranked"]
+        cols = [
+            "feed_id",
+            "indicator",
+            "period_start",
+            "period_end",
+            "value",
+            "unit",
+            "level",
+            "rank",
+            "n_ranked",
+        ]
         return [
             QueryCheck(self.id, "area", AREA_SQL, p, {"area facts": ["level", "area_name", "parent_code"]},
                        reads={"geography"}),
@@ -184,7 +200,9 @@ class AreaProfile(Page):
         )
         trend = ctx.df(TREND_SQL, {"codes": [area, *codes]})
         if not trend.empty:
-            blocks.append(Section("Trends", [self._trend_chart(ctx, trend, area, name, comparators)], key="trends"))
+            blocks.append(
+                Section("Trends", [self._trend_chart(ctx, trend, area, name, comparators)], key="trends")
+            )
         blocks += self._similar(ctx, area)
         blocks.append(
             Text(
@@ -232,7 +250,9 @@ class AreaProfile(Page):
                         rows[(c["feed_id"], c["indicator"])][f"{key}_value"] = c["value"]
         df = pd.DataFrame(list(rows.values()))
         if df.empty:
-            df = pd.DataFrame(columns=["indicator_id", "indicator", "period", "value", "unit", "rank", "n_ranked"])
+            df = pd.DataFrame(
+                columns=["indicator_id", "indicator", "period", "value", "unit", "rank", "n_ranked"]
+            )
         if "rank" not in df.columns:
             df["rank"], df["n_ranked"] = None, None
 
@@ -249,9 +269,15 @@ class AreaProfile(Page):
             return text
 
         cols = [
-            Column("indicator", "Indicator",
-                   href=lambda r: ctx.href("/indicator", indicator=r["indicator_id"], level=level, areas=area)
-                   if r.get("indicator_id") else None),  # fmt: skip
+            Column(
+                "indicator",
+                "Indicator",
+                href=lambda r: (
+                    ctx.href("/indicator", indicator=r["indicator_id"], level=level, areas=area)
+                    if r.get("indicator_id")
+                    else None
+                ),
+            ),  # fmt: skip
             Column("period", "Period"),
             Column("value", "Value", fmt=value_fmt, numeric=True),
             *[Column(f"{key}_value", label, fmt=value_fmt, numeric=True) for key, _c, label in comparators],
@@ -260,7 +286,14 @@ class AreaProfile(Page):
             Column("how", "How"),
         ]
         csv = df.drop(columns=[c for c in df.columns if c.startswith("_")])
-        return Table("latest", "Latest values", df, cols, caption="Latest value of each indicator for this area", csv=csv)
+        return Table(
+            "latest",
+            "Latest values",
+            df,
+            cols,
+            caption="Latest value of each indicator for this area",
+            csv=csv,
+        )
 
     def _trend_chart(self, ctx, trend: pd.DataFrame, area, name, comparators) -> Chart:
         cat = ctx.catalogue
@@ -270,13 +303,15 @@ class AreaProfile(Page):
         trend["series_key"] = [series_of.get(c, ("", c))[0] for c in trend["area_code"]]
         own = trend[trend["area_code"] == area][["feed_id", "indicator"]].drop_duplicates()
         keys = [tuple(r) for r in own.itertuples(index=False)]
-        keys.sort(key=lambda k: (cat.by_key(*k).label if cat.by_key(*k) else k[1]))
+        keys.sort(key=lambda k: cat.by_key(*k).label if cat.by_key(*k) else k[1])
         n = len(keys)
         panels = []
         for k in keys:
             ind = cat.by_key(*k)
             label = ind.label if ind else k[1]
-            title = (label[:42] + "…" if len(label) > 43 else label) + (f" ({ind.unit})" if ind and ind.unit else "")
+            title = (label[:42] + "…" if len(label) > 43 else label) + (
+                f" ({ind.unit})" if ind and ind.unit else ""
+            )
             d = trend[(trend["feed_id"] == k[0]) & (trend["indicator"] == k[1])]
             lines = []
             for skey, sd in d.groupby("series_key", sort=False):
@@ -301,13 +336,18 @@ class AreaProfile(Page):
         ]
         rises = []
         for k in keys:
-            d = trend[(trend["feed_id"] == k[0]) & (trend["indicator"] == k[1]) & (trend["area_code"] == area)]
+            d = trend[
+                (trend["feed_id"] == k[0]) & (trend["indicator"] == k[1]) & (trend["area_code"] == area)
+            ]
             d = d.sort_values("period_start")
             if len(d) >= 2:
                 ind = cat.by_key(*k)
                 label = ind.label if ind else k[1]
-                direction = "rose" if d["value"].iloc[-1] > d["value"].iloc[0] else (
-                    "fell" if d["value"].iloc[-1] < d["value"].iloc[0] else "was unchanged")
+                direction = (
+                    "rose"
+                    if d["value"].iloc[-1] > d["value"].iloc[0]
+                    else ("fell" if d["value"].iloc[-1] < d["value"].iloc[0] else "was unchanged")
+                )
                 rises.append(
                     f"{label} {direction} from {value_fmt(d['value'].iloc[0], d.iloc[0])} "
                     f"({period_label(d['period_start'].iloc[0])}) to {value_fmt(d['value'].iloc[-1], d.iloc[-1])} "
@@ -317,9 +357,15 @@ class AreaProfile(Page):
             f"{n} indicators over time for {name}"
             + (f", with {', '.join(label for _, _, label in comparators)}" if comparators else "")
             + ". "
-            + ("; ".join(rises[:6]) + ("; see the data table for the rest." if len(rises) > 6 else ".") if rises else "")
+            + (
+                "; ".join(rises[:6]) + ("; see the data table for the rest." if len(rises) > 6 else ".")
+                if rises
+                else ""
+            )
         )
-        return Chart("trends", f"Trends: {name}", fig, Table("trends", f"Trends: {name}", table_df, cols), summary)
+        return Chart(
+            "trends", f"Trends: {name}", fig, Table("trends", f"Trends: {name}", table_df, cols), summary
+        )
 
     def _similar(self, ctx, area) -> list:
         out: list = []
@@ -334,7 +380,13 @@ class AreaProfile(Page):
         sim = ctx.df(SIMILAR_SQL, {"area": area})
         clusters = ctx.df(CLUSTER_SQL, {"area": area}) if "area_clusters" in ctx.tables else pd.DataFrame()
         if sim.empty:
-            return [Section("Similar areas", [Text("No similar areas are computed for this area.", "note")], key="similar")]
+            return [
+                Section(
+                    "Similar areas",
+                    [Text("No similar areas are computed for this area.", "note")],
+                    key="similar",
+                )
+            ]
         for model, d in sim.groupby("model", sort=True):
             cl = clusters[clusters["model"] == model] if not clusters.empty else pd.DataFrame()
             note = f"Model '{model}'" + (f": cluster {cl.iloc[0]['cluster']}." if len(cl) else ".")
@@ -342,13 +394,24 @@ class AreaProfile(Page):
                 Section(
                     f"Similar areas ({model} model)",
                     [
-                        Text(note + " Nearest neighbours by distance on the model's standardised indicators.", "note"),
+                        Text(
+                            note + " Nearest neighbours by distance on the model's standardised indicators.",
+                            "note",
+                        ),
                         Table(
-                            f"similar-{model}", f"Similar areas ({model})", d.reset_index(drop=True),
-                            [Column("rank", "Rank", numeric=True),
-                             Column("neighbour_name", "Area", href=lambda r: ctx.href("/area", area=r["neighbour_code"])),
-                             Column("neighbour_code", "Code"),
-                             Column("distance", "Distance", fmt=lambda v, _r: f"{v:.3f}", numeric=True)],
+                            f"similar-{model}",
+                            f"Similar areas ({model})",
+                            d.reset_index(drop=True),
+                            [
+                                Column("rank", "Rank", numeric=True),
+                                Column(
+                                    "neighbour_name",
+                                    "Area",
+                                    href=lambda r: ctx.href("/area", area=r["neighbour_code"]),
+                                ),
+                                Column("neighbour_code", "Code"),
+                                Column("distance", "Distance", fmt=lambda v, _r: f"{v:.3f}", numeric=True),
+                            ],
                         ),  # fmt: skip
                     ],
                     key=f"similar-{model}",
@@ -398,4 +461,3 @@ def small_multiples(panels: list[tuple[str, list[tuple[str, str, list, list]]]],
             )  # fmt: skip
             shown.add(skey)
     return {"data": data, "layout": layout}
-

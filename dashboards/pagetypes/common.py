@@ -127,7 +127,9 @@ def line_chart(
         ]
     summary = line_summary(table_df, series=series, x=x, y=y, unit=unit, decimal_places=decimal_places)
     if baseline is not None:
-        summary += f" Baseline ({baseline_label(baseline[0])}): {fmt_value(baseline[1], decimal_places, unit)}."
+        summary += (
+            f" Baseline ({baseline_label(baseline[0])}): {fmt_value(baseline[1], decimal_places, unit)}."
+        )
     return Chart(key, title, fig, Table(key, title, table_df, cols), summary)
 
 
@@ -177,16 +179,25 @@ def ranked_chart(
         d = data.dropna(subset=[value]).sort_values(["rank", name]).reset_index(drop=True)
         d = d[["rank", *[c for c in d.columns if c != "rank"]]]
     else:
-        d = data.dropna(subset=[value]).sort_values([value, name], ascending=[False, True]).reset_index(drop=True)
+        d = (
+            data.dropna(subset=[value])
+            .sort_values([value, name], ascending=[False, True])
+            .reset_index(drop=True)
+        )
         d.insert(0, "rank", d[value].rank(method="min", ascending=False).astype(int))
     highlight = highlight or set()
     colours = ["#F46A25" if str(c) in highlight else "#12436D" for c in d[code]]
     if group is not None:
         groups = list(dict.fromkeys(d[group]))
         palette = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
-        colours = ["#F46A25" if str(c) in highlight else palette[g] for c, g in zip(d[code], d[group], strict=True)]
+        colours = [
+            "#F46A25" if str(c) in highlight else palette[g] for c, g in zip(d[code], d[group], strict=True)
+        ]
     hover = "%{customdata[0]}: %{customdata[1]} (rank %{customdata[2]})<extra></extra>"
-    custom = [[str(n), fmt_value(v, decimal_places, unit), int(r)] for n, v, r in zip(d[name], d[value], d["rank"], strict=True)]
+    custom = [
+        [str(n), fmt_value(v, decimal_places, unit), int(r)]
+        for n, v, r in zip(d[name], d[value], d["rank"], strict=True)
+    ]
     if len(d) <= 40:
         trace = {"type": "bar", "orientation": "h", "x": _floats(d[value]), "y": [str(v) for v in d[name]],
                  "marker": {"color": colours}, "customdata": custom, "hovertemplate": hover}  # fmt: skip
@@ -202,7 +213,13 @@ def ranked_chart(
         layout = base_layout(height=380, y_title=unit or "", x_title="rank (1 = highest)")
         for _, r in d[d[code].astype(str).isin(highlight)].iterrows():
             layout["annotations"].append(
-                {"x": int(r["rank"]), "y": float(r[value]), "text": str(r[name]), "showarrow": True, "arrowhead": 2}
+                {
+                    "x": int(r["rank"]),
+                    "y": float(r[value]),
+                    "text": str(r[name]),
+                    "showarrow": True,
+                    "arrowhead": 2,
+                }
             )
         if reference:
             layout["shapes"].append(hline(reference[1], "#d4351c"))
@@ -256,9 +273,20 @@ def distribution_chart(
     q = d[value].quantile([0, 0.25, 0.5, 0.75, 1.0]) if len(d) else pd.Series(dtype=float)
     stats = pd.DataFrame(
         {
-            "statistic": ["areas", "minimum", "lower quartile", "median", "upper quartile", "maximum", "mean"],
-            "value": [len(d), *([q.iloc[i] for i in range(5)] if len(d) else [None] * 5),
-                      d[value].mean() if len(d) else None],
+            "statistic": [
+                "areas",
+                "minimum",
+                "lower quartile",
+                "median",
+                "upper quartile",
+                "maximum",
+                "mean",
+            ],
+            "value": [
+                len(d),
+                *([q.iloc[i] for i in range(5)] if len(d) else [None] * 5),
+                d[value].mean() if len(d) else None,
+            ],
         }  # fmt: skip
     )
 

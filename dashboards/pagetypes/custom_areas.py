@@ -110,9 +110,13 @@ class CustomAreas(Page):
             .tail(1)
             .reset_index(drop=True)
         )
-        latest["period"] = [period_label(s, e) for s, e in zip(latest["period_start"], latest["period_end"], strict=True)]
+        latest["period"] = [
+            period_label(s, e) for s, e in zip(latest["period_start"], latest["period_end"], strict=True)
+        ]
         ids = {v[:2]: k for k, v in self._indicator_ids(ctx).items()}
-        latest["indicator_id"] = [ids.get((f, i)) for f, i in zip(latest["feed_id"], latest["indicator"], strict=True)]
+        latest["indicator_id"] = [
+            ids.get((f, i)) for f, i in zip(latest["feed_id"], latest["indicator"], strict=True)
+        ]
         table = Section(
             "Latest value of each indicator",
             [
@@ -131,19 +135,34 @@ class CustomAreas(Page):
             charts = []
             if not series.empty:
                 charts.append(
-                    line_chart("over-time", f"{indicator}: {name} over time", series, series="series", unit=unit,
-                               decimal_places=dp, extra_columns=[Column("status", "Status"),
-                                                                 Column("members_with_value", "Members with a value",
-                                                                        numeric=True)])  # fmt: skip
+                    line_chart(
+                        "over-time",
+                        f"{indicator}: {name} over time",
+                        series,
+                        series="series",
+                        unit=unit,
+                        decimal_places=dp,
+                        extra_columns=[
+                            Column("status", "Status"),
+                            Column("members_with_value", "Members with a value", numeric=True),
+                        ],
+                    )  # fmt: skip
                 )
             compare = ctx.df(COMPARE_SQL, {"feed_id": feed_id, "indicator": indicator})
             if len(compare):
                 period = period_label(compare["period_start"].iloc[0], compare["period_end"].iloc[0])
                 charts.append(
-                    ranked_chart("compare", f"{indicator}: every custom area, {period}", compare, unit=unit,
-                                 decimal_places=dp, highlight={name},
-                                 href=lambda r: ctx.href("/custom-areas", custom_area=r["area_code"],
-                                                         indicator=values.get("indicator")))  # fmt: skip
+                    ranked_chart(
+                        "compare",
+                        f"{indicator}: every custom area, {period}",
+                        compare,
+                        unit=unit,
+                        decimal_places=dp,
+                        highlight={name},
+                        href=lambda r: ctx.href(
+                            "/custom-areas", custom_area=r["area_code"], indicator=values.get("indicator")
+                        ),
+                    )  # fmt: skip
                 )
             if not charts:
                 charts.append(Text(f"No complete value of {indicator} for {name}.", "note"))
@@ -165,9 +184,15 @@ def _table(ctx, latest: pd.DataFrame, name: str):
         return str(v)
 
     cols = [
-        Column("indicator", "Indicator",
-               href=lambda r: ctx.href("/custom-areas", custom_area=name, indicator=r["indicator_id"])
-               if r.get("indicator_id") else None),  # fmt: skip
+        Column(
+            "indicator",
+            "Indicator",
+            href=lambda r: (
+                ctx.href("/custom-areas", custom_area=name, indicator=r["indicator_id"])
+                if r.get("indicator_id")
+                else None
+            ),
+        ),  # fmt: skip
         Column("period", "Period"),
         Column("value", "Value", fmt=value_fmt, numeric=True),
         Column("unit", "Unit"),

@@ -68,7 +68,9 @@ class DeclarativePage(Page):
                 try:
                     df = ctx.df(f.options_query)
                 except Exception as exc:  # noqa: BLE001 - reported with the page and filter named
-                    raise PageError(f"page {self.id!r}, filter {f.name!r}: options_query failed: {exc}") from None
+                    raise PageError(
+                        f"page {self.id!r}, filter {f.name!r}: options_query failed: {exc}"
+                    ) from None
                 if df.shape[1] == 0:
                     raise PageError(f"page {self.id!r}, filter {f.name!r}: options_query returns no column")
                 values = df.iloc[:, 0].astype(str).tolist()
@@ -76,7 +78,8 @@ class DeclarativePage(Page):
                 options = [Option(v, lbl) for v, lbl in zip(values, labels, strict=True)]
             else:
                 options = [
-                    Option(o, o) if isinstance(o, str) else Option(o.value, o.label or o.value) for o in f.options
+                    Option(o, o) if isinstance(o, str) else Option(o.value, o.label or o.value)
+                    for o in f.options
                 ]
             if f.type == "multi":
                 default = [f.default] if isinstance(f.default, str) else list(f.default or [])
@@ -96,8 +99,15 @@ class DeclarativePage(Page):
                 if c.query == qname
             }
             out.append(
-                QueryCheck(self.id, qname, q.sql, {}, needs, reads=marts, restricted=bool(restricted)
-                           or self.access == "cleared")  # fmt: skip
+                QueryCheck(
+                    self.id,
+                    qname,
+                    q.sql,
+                    {},
+                    needs,
+                    reads=marts,
+                    restricted=bool(restricted) or self.access == "cleared",
+                )  # fmt: skip
             )
         for f in self.spec.filters:
             if f.options_query:
@@ -144,7 +154,11 @@ class DeclarativePage(Page):
             df = df.sort_values(c.y, ascending=c.sort == "ascending").reset_index(drop=True)
 
         def num(v, _r):
-            return fmt_value(v, c.decimal_places, c.unit) if isinstance(v, (int, float)) and not isinstance(v, bool) else ("" if v is None else str(v))
+            return (
+                fmt_value(v, c.decimal_places, c.unit)
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
+                else ("" if v is None else str(v))
+            )
 
         cols = [
             Column(col, col, fmt=num if pd.api.types.is_numeric_dtype(df[col]) else None,
@@ -163,7 +177,9 @@ class DeclarativePage(Page):
                                    unit=c.unit, decimal_places=c.decimal_places) if len(df) else "No rows."  # fmt: skip
         elif c.type == "bar":
             x, y = (c.y, c.x) if c.orientation == "h" else (c.x, c.y)
-            fig = px.bar(df, x=x, y=y, color=c.color, orientation=c.orientation, color_discrete_sequence=PALETTE)
+            fig = px.bar(
+                df, x=x, y=y, color=c.color, orientation=c.orientation, color_discrete_sequence=PALETTE
+            )
             if c.orientation == "h":
                 fig.update_yaxes(autorange="reversed")
             label = c.label or c.x
@@ -179,7 +195,9 @@ class DeclarativePage(Page):
             summary = (f"{len(s)} values; median {num(s.median(), None)}, range {num(s.min(), None)} to "
                        f"{num(s.max(), None)}.") if len(s) else "No rows."  # fmt: skip
         else:  # scatter
-            fig = px.scatter(df, x=c.x, y=c.y, color=c.color, hover_name=c.label, color_discrete_sequence=PALETTE)
+            fig = px.scatter(
+                df, x=c.x, y=c.y, color=c.color, hover_name=c.label, color_discrete_sequence=PALETTE
+            )
             pair = df[[c.x, c.y]].dropna()
             r = pair[c.x].corr(pair[c.y]) if len(pair) > 2 else None
             summary = f"{len(pair)} points" + (f"; correlation {r:.2f}." if r is not None and r == r else ".")

@@ -74,9 +74,12 @@ class IndicatorExplorer(Page):
             "select area_code, any_value(area_name), min(level) from dash_areas group by area_code order by 2, 1"
         )
         area_options = [Option(c, f"{n} ({c})") for c, n, _ in areas]
+
         # default: the longest series among the indicators every profile level has (a series worth exploring)
         def span(i) -> tuple[bool, int]:
-            years = int(i.last_period[:4]) - int(i.first_period[:4]) if i.first_period and i.last_period else -1
+            years = (
+                int(i.last_period[:4]) - int(i.first_period[:4]) if i.first_period and i.last_period else -1
+            )
             return ({"LAD", "CTYUA", "RGN", "CTRY"} <= set(i.levels), years)
 
         longest = max(inds, key=span, default=None)
@@ -115,7 +118,9 @@ class IndicatorExplorer(Page):
         blocks: list = [self._about(ctx, ind)]
         ranked = ctx.df(LEVEL_VALUES_SQL, {**key, "level": level})
         if ranked.empty:
-            held = ", ".join(ALL_LEVELS.get(lv, (lv, lv))[1] for lv in ind.levels if lv in ALL_LEVELS) or "none"
+            held = (
+                ", ".join(ALL_LEVELS.get(lv, (lv, lv))[1] for lv in ind.levels if lv in ALL_LEVELS) or "none"
+            )
             blocks.append(
                 Text(
                     f"{ind.label} has no values for {ALL_LEVELS[level][1]} in this release. Levels with values: "
@@ -128,28 +133,42 @@ class IndicatorExplorer(Page):
             period = period_label(start, end)
             refs = ctx.df(REFERENCE_SQL, {**key, "period_start": start, "period_end": end})
             marks = {r["area_name"]: r["value"] for r in refs.to_dict("records")}
-            ref = next(((r["area_name"], r["value"]) for r in refs.to_dict("records") if r["area_code"] == UK), None)
             ref = next(
-                ((r["area_name"], r["value"]) for r in refs.to_dict("records") if r["area_code"] == ENGLAND), ref
+                ((r["area_name"], r["value"]) for r in refs.to_dict("records") if r["area_code"] == UK), None
+            )
+            ref = next(
+                ((r["area_name"], r["value"]) for r in refs.to_dict("records") if r["area_code"] == ENGLAND),
+                ref,
             )
             for c in chosen:
                 hit = ranked[ranked["area_code"] == c]
                 if len(hit):
                     marks[str(hit.iloc[0]["area_name"])] = hit.iloc[0]["value"]
-            how = Column("harmonisation_method", "How", fmt=lambda v, r: v if r.get("is_derived") else "published")
+            how = Column(
+                "harmonisation_method", "How", fmt=lambda v, r: v if r.get("is_derived") else "published"
+            )
             blocks.append(
                 Section(
                     f"{ALL_LEVELS[level][1][0].upper() + ALL_LEVELS[level][1][1:]} ranked, {period}",
                     [
                         ranked_chart(
-                            "ranked", f"{ind.label}: {ALL_LEVELS[level][1]} ranked, {period}", ranked,
-                            unit=ind.unit, decimal_places=ind.decimal_places, highlight=set(chosen),
-                            reference=ref, href=lambda r: ctx.href("/area", area=r["area_code"]),
+                            "ranked",
+                            f"{ind.label}: {ALL_LEVELS[level][1]} ranked, {period}",
+                            ranked,
+                            unit=ind.unit,
+                            decimal_places=ind.decimal_places,
+                            highlight=set(chosen),
+                            reference=ref,
+                            href=lambda r: ctx.href("/area", area=r["area_code"]),
                             extra_columns=[how],
                         ),
                         distribution_chart(
-                            "distribution", f"{ind.label}: distribution across {ALL_LEVELS[level][1]}, {period}",
-                            ranked, unit=ind.unit, decimal_places=ind.decimal_places, marks=marks,
+                            "distribution",
+                            f"{ind.label}: distribution across {ALL_LEVELS[level][1]}, {period}",
+                            ranked,
+                            unit=ind.unit,
+                            decimal_places=ind.decimal_places,
+                            marks=marks,
                         ),
                     ],  # fmt: skip
                     key="ranking",
@@ -161,16 +180,26 @@ class IndicatorExplorer(Page):
         series = ctx.df(SERIES_SQL, {**key, "codes": chosen or [""]}) if chosen else pd.DataFrame()
         if not series.empty:
             order = {c: i for i, c in enumerate(chosen)}
-            series = series.assign(o=series["area_code"].map(order)).sort_values(["o", "period_start"]).drop(columns="o")
+            series = (
+                series.assign(o=series["area_code"].map(order))
+                .sort_values(["o", "period_start"])
+                .drop(columns="o")
+            )
             blocks.append(
                 Section(
                     "Over time",
                     [
                         line_chart(
-                            "series", f"{ind.label} over time", series, series="area_name", unit=ind.unit,
+                            "series",
+                            f"{ind.label} over time",
+                            series,
+                            series="area_name",
+                            unit=ind.unit,
                             decimal_places=ind.decimal_places,
-                            emphasis={"England": {"color": "#28A197", "dash": "dot"},
-                                      "United Kingdom": {"color": "#3D3D3D", "dash": "dot"}},
+                            emphasis={
+                                "England": {"color": "#28A197", "dash": "dot"},
+                                "United Kingdom": {"color": "#3D3D3D", "dash": "dot"},
+                            },
                             extra_columns=[Column("area_code", "Code")],
                         )
                     ],  # fmt: skip

@@ -131,7 +131,11 @@ class MissionDashboard(Page):
         from publish.exports.catalog import feeds_table
 
         feeds = feeds_table(ctx.con, ctx.tables)
-        profiles = {r[0] for r in ctx.rows("select distinct area_code from dash_areas")} if "geography" in ctx.tables else set()
+        profiles = (
+            {r[0] for r in ctx.rows("select distinct area_code from dash_areas")}
+            if "geography" in ctx.tables
+            else set()
+        )
         blocks: list = []
         shown, unavailable = [], []
         for cat in cats:
@@ -156,8 +160,11 @@ class MissionDashboard(Page):
         head: list = [Text(MISSION_AIMS.get(mission, ""), "aim")]
         head.append(
             Facts(
-                [("Metrics charted", str(len(shown))), ("Not available in the open sources", str(len(unavailable))),
-                 ("Release", ctx.release_id)],
+                [
+                    ("Metrics charted", str(len(shown))),
+                    ("Not available in the open sources", str(len(unavailable))),
+                    ("Release", ctx.release_id),
+                ],
                 key="mission",
             )  # fmt: skip
         )
@@ -174,13 +181,24 @@ class MissionDashboard(Page):
             out.append(
                 Section(
                     "Not available in the open sources",
-                    [Table("not-available", "Metrics not available", pd.DataFrame(unavailable),
-                           [Column("metric_name", "Metric"), Column("metric_id", "metric_id"),
-                            Column("reason", "Reason")])],  # fmt: skip
+                    [
+                        Table(
+                            "not-available",
+                            "Metrics not available",
+                            pd.DataFrame(unavailable),
+                            [
+                                Column("metric_name", "Metric"),
+                                Column("metric_id", "metric_id"),
+                                Column("reason", "Reason"),
+                            ],
+                        )
+                    ],  # fmt: skip
                     key="not-available",
                 )
             )
-        others = [(f"Mission {m}: {n}", ctx.href("/mission", mission=m)) for m, n in sorted(self.missions().items())]
+        others = [
+            (f"Mission {m}: {n}", ctx.href("/mission", mission=m)) for m, n in sorted(self.missions().items())
+        ]
         out.append(Links("Other missions", others, key="missions"))
         return out
 
@@ -200,8 +218,12 @@ class MissionDashboard(Page):
                         names.get(ENGLAND, "England"): {"color": "#505a5f", "width": 3}}  # fmt: skip
             out.append(
                 line_chart(
-                    f"{mid}-trend", f"{cat['metric_name']} over time: UK, nations and regions", trend,
-                    series="area_name", unit=unit, emphasis=emphasis,
+                    f"{mid}-trend",
+                    f"{cat['metric_name']} over time: UK, nations and regions",
+                    trend,
+                    series="area_name",
+                    unit=unit,
+                    emphasis=emphasis,
                     extra_columns=[Column("area_code", "Code"), Column("geography_level", "Level")],
                 )  # fmt: skip
             )
@@ -212,9 +234,14 @@ class MissionDashboard(Page):
             ref = ctx.rows(REFERENCE_SQL, {"metric_id": mid, "period_start": start})
             out.append(
                 ranked_chart(
-                    f"{mid}-ranked", f"{cat['metric_name']}: areas ranked ({level}, {period_label(start, end)})",
-                    ranked, unit=unit, reference=(ref[0][0], ref[0][1]) if ref else None,
-                    href=lambda r: ctx.href("/area", area=r["area_code"]) if r["area_code"] in profiles else None,
+                    f"{mid}-ranked",
+                    f"{cat['metric_name']}: areas ranked ({level}, {period_label(start, end)})",
+                    ranked,
+                    unit=unit,
+                    reference=(ref[0][0], ref[0][1]) if ref else None,
+                    href=lambda r: (
+                        ctx.href("/area", area=r["area_code"]) if r["area_code"] in profiles else None
+                    ),
                     extra_columns=[Column("status", "Status")],
                 )  # fmt: skip
             )
@@ -228,13 +255,19 @@ class MissionDashboard(Page):
         if gap.empty:
             return []
         base = gap.dropna(subset=["baseline_period_start", "baseline_value"])
-        baseline = (base["baseline_period_start"].iloc[0], float(base["baseline_value"].iloc[0])) if len(base) else None
+        baseline = (
+            (base["baseline_period_start"].iloc[0], float(base["baseline_value"].iloc[0]))
+            if len(base)
+            else None
+        )
         data = gap.assign(series="gap")
         chart = line_chart(
             f"{mid}-gap", f"{cat['metric_name']}: the gap over time against its baseline", data, series="series",
             unit=unit, baseline=baseline, emphasis={"gap": {"color": "#d4351c", "width": 3}},
         )  # fmt: skip
-        data["period"] = [period_label(s, e) for s, e in zip(data["period_start"], data["period_end"], strict=True)]
+        data["period"] = [
+            period_label(s, e) for s, e in zip(data["period_start"], data["period_end"], strict=True)
+        ]
 
         def num(v, _r):
             return fmt_value(v, None, unit)
@@ -252,7 +285,12 @@ class MissionDashboard(Page):
              Column("bottom_group_name", "Compared with"), Column("n_bottom_group", "n", numeric=True)],
         )  # fmt: skip
         last = gap.iloc[-1]
-        facts = [(f"Latest gap ({period_label(last['period_start'], last['period_end'])})", num(last["value"], None))]
+        facts = [
+            (
+                f"Latest gap ({period_label(last['period_start'], last['period_end'])})",
+                num(last["value"], None),
+            )
+        ]
         if baseline is not None and not pd.isna(last["change_since_baseline"]):
             facts.append((f"Change since the baseline ({baseline_label(baseline[0])})",
                           signed(last["change_since_baseline"], None)))  # fmt: skip
@@ -266,9 +304,14 @@ class MissionDashboard(Page):
                 start, end = groups["period_start"].iloc[0], groups["period_end"].iloc[0]
                 out.append(
                     ranked_chart(
-                        f"{mid}-groups", f"{cat['metric_name']}: the ranked areas behind the gap ({period_label(start, end)})",
-                        groups, unit=unit, group="group_name",
-                        href=lambda r: ctx.href("/area", area=r["area_code"]) if r["area_code"] in profiles else None,
+                        f"{mid}-groups",
+                        f"{cat['metric_name']}: the ranked areas behind the gap ({period_label(start, end)})",
+                        groups,
+                        unit=unit,
+                        group="group_name",
+                        href=lambda r: (
+                            ctx.href("/area", area=r["area_code"]) if r["area_code"] in profiles else None
+                        ),
                     )  # fmt: skip
                 )
         return out

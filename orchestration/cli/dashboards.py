@@ -51,7 +51,9 @@ def dashboards(
     from dashboards.server import DashboardServer
 
     started = time.perf_counter()
-    srv = DashboardServer(host or settings.dashboards_host, settings.dashboards_port if port is None else port)
+    srv = DashboardServer(
+        host or settings.dashboards_host, settings.dashboards_port if port is None else port
+    )
     try:
         ref = resolve_release(settings)
         where = f"release {ref.release_id} (releases/current, resolved on every request)"
@@ -89,4 +91,6 @@ def dashboards_token(
         raise typer.Exit(2)
     token = add_token(tokens_file, name, role)
     typer.echo(token)
-    typer.echo(f"(stored the hash for {name!r}, role {role}, in {tokens_file}; the token is not kept)", err=True)
+    typer.echo(
+        f"(stored the hash for {name!r}, role {role}, in {tokens_file}; the token is not kept)", err=True
+    )
