@@ -173,20 +173,22 @@ def create_app(settings_factory=get_settings) -> Dash:
         role = request_role()
         page = page_for(pathname)
         if page is None:
-            return nav(role, release, ""), "", [html.H1("Page not found"),
+            return nav(role, release, ""), "", [html.H1("Page not found", id="page-title"),
                                                  html.P(f"No dashboard at {pathname}."),
-                                                 dcc.Link("All dashboards", href="/")], None  # fmt: skip
+                                                 html.A("All dashboards", href="/")], None  # fmt: skip
         try:
             data = releases.get(release, cleared=page.access == "cleared" and role == "cleared")
         except ReleaseNotFound as exc:
             return (
                 nav(role, None, page.path),
                 "",
-                [html.H1(page.title), html.P(str(exc), className="warning")],
+                [html.H1(page.title, id="page-title"), html.P(str(exc), className="warning")],
                 None,
             )
         meta = {"page": page.id, "path": page.path, "release": release}
-        head = [html.P(page.description, className="lede")] if page.description else []
+        head = [html.H1(page.title, id="page-title")]
+        if page.description:
+            head.append(html.P(page.description, className="lede"))
         if page.access == "cleared" and role != "cleared":
             head.append(
                 html.P(
@@ -232,10 +234,19 @@ def create_app(settings_factory=get_settings) -> Dash:
         head += [html.P(n, className="warning", role="status") for n in notices]
         return nav(role, release, page.path), badge(data, release), head, meta
 
+    def ready(page_id: str | None, state: str, query: str = "") -> html.Span:
+        """The last element of every rendered page body (with the query it shows): tests wait for it."""
+        return html.Span(
+            id="page-ready",
+            hidden=True,
+            **{"data-page": page_id or "", "data-state": state, "data-query": query},
+        )
+
     @app.callback(
         Output("page-body", "children"),
         Output("url", "search"),
         Output("title-sink", "children"),
+        Output("page-title", "children"),
         Input("page-meta", "data"),
         Input({"type": "filter", "name": ALL}, "value"),
         State({"type": "filter", "name": ALL}, "id"),
@@ -243,13 +254,18 @@ def create_app(settings_factory=get_settings) -> Dash:
     )
     def content(meta, values, ids, search):
         if not meta or meta.get("denied"):
-            return [], no_update, ""
+            return [ready((meta or {}).get("page"), "denied")], no_update, "", no_update
         page = pageset.by_id(meta["page"])
         if page is None:
-            return [html.P("This page no longer exists.", className="warning")], no_update, ""
+            return (
+                [html.P("This page no longer exists.", className="warning"), ready(None, "gone")],
+                no_update,
+                "",
+                no_update,
+            )
         role = request_role()
         if page.access == "cleared" and role != "cleared":
-            return [], no_update, ""
+            return [ready(page.id, "denied")], no_update, "", no_update
         release = meta.get("release")
         chosen = {i["name"]: v for i, v in zip(ids, values, strict=True)}
         try:
@@ -263,18 +279,23 @@ def create_app(settings_factory=get_settings) -> Dash:
                 blocks = page.content(ctx, resolved)
                 title = page.title_for(ctx, resolved)
         except (PageError, ReleaseNotFound) as exc:
-            return [html.P(str(exc), className="warning", role="alert")], no_update, page.title
+            return (
+                [html.P(str(exc), className="warning", role="alert"), ready(page.id, "error")],
+                no_update,
+                page.title,
+                no_update,
+            )
         except Exception:  # noqa: BLE001 - shown as a message, logged with the traceback
             log.exception("page %s failed", page.id)
             return [html.P(f"Page {page.id!r} failed on this release; see the server log.", className="warning",
-                           role="alert")], no_update, page.title  # fmt: skip
+                           role="alert"), ready(page.id, "error")], no_update, page.title, no_update  # fmt: skip
         query = _query(resolved, release)
 
         def csv_href(key: str) -> str:
             return f"/download/{page.id}/{key}.csv{query}"
 
-        body = [html.H1(title, id="page-title"), *to_dash(blocks, csv_href)]
-        return body, (query if query != (search or "") else no_update), title
+        body = [*to_dash(blocks, csv_href), ready(page.id, "ready", query)]
+        return body, (query if query != (search or "") else no_update), title, title
 
     app.clientside_callback(
         "function(t){ if (t) { document.title = t + ' | Levelling Up dashboards'; } return ''; }",

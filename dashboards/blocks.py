@@ -45,6 +45,9 @@ class Table:
     caption: str | None = None
     max_rows: int | None = None  # shown rows (the CSV always has every row)
     csv: pd.DataFrame | None = None  # the CSV when it differs from `data` (helper columns dropped)
+    row_key: Callable[[dict], str] | None = (
+        None  # `data-key` of each row (what a test or a script can look up)
+    )
 
     def csv_frame(self) -> pd.DataFrame:
         return self.csv if self.csv is not None else self.data
@@ -229,7 +232,8 @@ def table_html(
             cells.append(
                 f'<{tag}{attrs} data-col="{esc(c.name)}" data-value="{esc(plain(v))}">{content}</{tag}>'
             )
-        out.append("<tr>" + "".join(cells) + "</tr>")
+        key = f' data-key="{esc(t.row_key(r))}"' if t.row_key else ""
+        out.append(f"<tr{key}>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
     if len(rows) < len(t.data):
         out.append(f'<p class="note">Showing {len(rows)} of {len(t.data)} rows; the CSV has every row.</p>')

@@ -20,7 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 LEVELUP = str(Path(sys.executable).parent / "levelup")
 WAIT_RENDERED = (
-    "(() => { const t = document.querySelector('#page-title'); if (!t) return false;"
+    "(() => { if (!document.querySelector('#page-ready')) return false;"
     " if (document.querySelector('[data-dash-is-loading=\"true\"]')) return false;"
     " const charts = document.querySelectorAll('figure.chart').length;"
     " return document.querySelectorAll('figure.chart .js-plotly-plot').length === charts"
@@ -74,7 +74,7 @@ def dashboards_server(data_dir: Path, *, pages_dir: Path | None = None, tokens_f
 
 
 def open_page(browser, url: str, timeout: float = 90.0) -> None:
-    browser.goto(url, "!!document.querySelector('#page-title')", timeout)
+    browser.goto(url, "!!document.querySelector('#page-ready')", timeout)
     browser.wait(WAIT_RENDERED, timeout)
     time.sleep(0.3)
     browser.wait(WAIT_RENDERED, timeout)
@@ -84,7 +84,7 @@ def dom_table(browser, table_id: str) -> list[dict[str, tuple[str, str]]]:
     """Rows of the table `table_id`: {data-col: (shown text, data-value)}."""
     return browser.js(
         f"""Array.from(document.querySelectorAll('#{table_id} tbody tr')).map(tr =>
-            Object.fromEntries(Array.from(tr.children).map(c => [c.dataset.col, [c.textContent.trim(), c.dataset.value]])))"""
+            Object.fromEntries([["_key", [tr.dataset.key || "", tr.dataset.key || ""]], ...Array.from(tr.children).map(c => [c.dataset.col, [c.textContent.trim(), c.dataset.value]])]))"""
     )
 
 

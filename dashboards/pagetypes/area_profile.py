@@ -224,6 +224,7 @@ class AreaProfile(Page):
                 {
                     "indicator_id": ind.id if ind else None,
                     "indicator": ind.label if ind else r["indicator"],
+                    "indicator_name": r["indicator"],
                     "feed_id": r["feed_id"],
                     "period_start": r["period_start"],
                     "period_end": r["period_end"],
@@ -293,6 +294,7 @@ class AreaProfile(Page):
             cols,
             caption="Latest value of each indicator for this area",
             csv=csv,
+            row_key=lambda r: f"{r['feed_id']}|{r['indicator_name']}",
         )
 
     def _trend_chart(self, ctx, trend: pd.DataFrame, area, name, comparators) -> Chart:

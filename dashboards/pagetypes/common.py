@@ -144,7 +144,10 @@ def line_summary(df: pd.DataFrame, *, series: str, x: str, y: str, unit=None, de
         first, last = d.iloc[0], d.iloc[-1]
 
         def when(r):
-            return str(r["period"]) if "period" in r.index and r["period"] else period_label(r[x])
+            if "period" in r.index and r["period"]:
+                return str(r["period"])
+            v = r[x]
+            return period_label(v) if isinstance(v, (date, pd.Timestamp)) else str(v)
 
         if len(d) == 1:
             parts.append(f"{name}: {fmt_value(last[y], decimal_places, unit)} in {when(last)}")

@@ -128,8 +128,6 @@ class DeclarativePage(Page):
     def content(self, ctx: PageContext, values: dict) -> list:
         results: dict[str, pd.DataFrame] = {}
         blocks: list = []
-        if self.spec.description:
-            blocks.append(Text(self.spec.description))
         for i, c in enumerate(self.spec.components, start=1):
             if c.type == "text":
                 blocks.append(Text(c.text or ""))
@@ -154,11 +152,12 @@ class DeclarativePage(Page):
             df = df.sort_values(c.y, ascending=c.sort == "ascending").reset_index(drop=True)
 
         def num(v, _r):
-            return (
-                fmt_value(v, c.decimal_places, c.unit)
-                if isinstance(v, (int, float)) and not isinstance(v, bool)
-                else ("" if v is None else str(v))
-            )
+            if isinstance(v, bool) or v is None:
+                return "" if v is None else str(v)
+            if isinstance(v, int) or (hasattr(v, "is_integer") and c.decimal_places is None and float(v).is_integer()
+                                      and abs(v) < 10_000):  # years, counts: as they are  # fmt: skip
+                return str(int(v))
+            return fmt_value(v, c.decimal_places, c.unit) if isinstance(v, (int, float)) else str(v)
 
         cols = [
             Column(col, col, fmt=num if pd.api.types.is_numeric_dtype(df[col]) else None,
@@ -173,6 +172,8 @@ class DeclarativePage(Page):
         table = Table(key, title, df, cols, max_rows=c.max_rows)
         if c.type == "line":
             fig = px.line(df, x=c.x, y=c.y, color=c.color, markers=True, color_discrete_sequence=PALETTE)
+            if pd.api.types.is_integer_dtype(df[c.x]):  # years as numbers: no '2,023.5' ticks
+                fig.update_xaxes(tickformat="d", dtick=1 if df[c.x].nunique() <= 12 else None)
             summary = line_summary(df.assign(_s=df[c.color] if c.color else title), series="_s", x=c.x, y=c.y,
                                    unit=c.unit, decimal_places=c.decimal_places) if len(df) else "No rows."  # fmt: skip
         elif c.type == "bar":

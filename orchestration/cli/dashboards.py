@@ -60,8 +60,8 @@ def dashboards(
     except ReleaseNotFound as exc:
         where = f"no release yet: {exc}"
     pages = srv.app._levelup_pages.pages()  # noqa: SLF001
-    _say(f"Dashboards on {srv.url}/  ({len(pages)} pages; {where})")
     _say(f"dashboards start-up cost: {time.perf_counter() - started:.2f} s")
+    _say(f"Dashboards on {srv.url}/  ({len(pages)} pages; {where})")
 
     def stop(_signum, _frame):
         raise KeyboardInterrupt
