@@ -64,7 +64,9 @@ def _cleared_release(data: Path) -> Path:
     df["period_start"] = pd.to_datetime(df["survey_year"].astype(str) + "-04-01").dt.date
     df["period_end"] = pd.to_datetime((df["survey_year"] + 1).astype(str) + "-03-31").dt.date
     df["lci_95"], df["uci_95"], df["unweighted_count"] = df["share_pct"] - 0.5, df["share_pct"] + 0.5, 120
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), rel / "parquet" / "m8_wellbeing_shares_detail.parquet")
+    pq.write_table(
+        pa.Table.from_pandas(df, preserve_index=False), rel / "parquet" / "m8_wellbeing_shares_detail.parquet"
+    )
     (rel / "manifest.json").write_text("{}")
     point_current(rel.parent, rel)
     return rel
@@ -118,7 +120,9 @@ def test_server_starts_on_loopback_with_its_cost_printed(site):
     assert "dashboards start-up cost:" in text and site["release"].name in text
     health = httpx.get(site["url"] + "/healthz", timeout=30).json()
     assert health["ok"] and health["release_id"] == site["release"].name
-    assert {"area-profile", "indicator-explorer", "missions", "custom-areas", "digital-connectivity"} <= set(health["pages"])
+    assert {"area-profile", "indicator-explorer", "missions", "custom-areas", "digital-connectivity"} <= set(
+        health["pages"]
+    )
     # a 'self'-only policy: a page could not reach another host even if a script tried
     csp = httpx.get(site["url"] + "/", timeout=30).headers["content-security-policy"]
     assert "default-src 'self'" in csp and "connect-src 'self'" in csp and "http" not in csp
@@ -158,8 +162,14 @@ def test_area_profile_shows_the_marts_values_parents_and_ranks(site, browser):
         assert num(row["england_value"]) == (pytest.approx(england) if england is not None else None), key
         assert num(row["uk_value"]) == (pytest.approx(uk) if uk is not None else None), key
         assert int(num(row["rank"])) == rank and row["rank"][0].startswith(f"{rank} of {n}"), key
-    headers = browser.js("Array.from(document.querySelectorAll('#table-latest thead th')).map(t => t.innerText)")
-    assert "Yorkshire and The Humber (parent)" in headers and "England" in headers and "United Kingdom" in headers
+    headers = browser.js(
+        "Array.from(document.querySelectorAll('#table-latest thead th')).map(t => t.innerText)"
+    )
+    assert (
+        "Yorkshire and The Humber (parent)" in headers
+        and "England" in headers
+        and "United Kingdom" in headers
+    )
     assert browser.js("document.querySelectorAll('#chart-trends .js-plotly-plot').length") == 1
     _clean(browser)
     _shot(browser, "area-profile")
@@ -194,7 +204,9 @@ def test_indicator_explorer_ranks_the_areas_as_the_marts_do(site, browser):
             """
         ).fetchall()
     rows = dom_table(browser, "table-ranked")
-    assert [(r["area_code"][1], num(r["value"])) for r in rows] == [(c, pytest.approx(v)) for c, v in expected]
+    assert [(r["area_code"][1], num(r["value"])) for r in rows] == [
+        (c, pytest.approx(v)) for c, v in expected
+    ]
     assert [int(num(r["rank"])) for r in rows] == list(range(1, len(expected) + 1))
     summary = browser.js("document.querySelector('#summary-ranked').innerText")
     assert f"London ranks {[c for c, _ in expected].index('E12000007') + 1} of {len(expected)}" in summary
@@ -248,7 +260,9 @@ def test_keyboard_alone_changes_the_view_and_reaches_the_data(site, browser):
     chosen = browser.js("document.activeElement.value")
     browser.key("Enter")
     browser.wait(f"location.search.startsWith('?indicator={{}}&'.replace('{{}}', {chosen!r}))")
-    browser.wait(f"document.querySelector('#page-title') && document.querySelector('#page-title').innerText !== {before!r}")
+    browser.wait(
+        f"document.querySelector('#page-title') && document.querySelector('#page-title').innerText !== {before!r}"
+    )
     for _ in range(6):  # on to the geography level radios: arrows change the level
         browser.key("Tab")
         if browser.js("!!document.activeElement.closest('#filter-level')"):
@@ -268,7 +282,9 @@ def test_keyboard_alone_changes_the_view_and_reaches_the_data(site, browser):
     assert browser.js("document.activeElement.parentElement.open") is True
     browser.js("window.__chart = document.activeElement.closest('figure.chart'); true")
     browser.key("Tab")
-    assert browser.js("document.activeElement.classList.contains('table-scroll')")  # the table scrolls by keys
+    assert browser.js(
+        "document.activeElement.classList.contains('table-scroll')"
+    )  # the table scrolls by keys
     for _ in range(60):  # through the table's links (area names go to their profiles) to its CSV link
         browser.key("Tab")
         assert browser.js("window.__chart.contains(document.activeElement)")
@@ -277,7 +293,10 @@ def test_keyboard_alone_changes_the_view_and_reaches_the_data(site, browser):
     assert browser.js("document.activeElement.classList.contains('csv-link')")
     _shot(browser, "keyboard")
     # the view the keyboard reached is an address: opened afresh, it shows the same page
-    address, title = browser.js("location.href"), browser.js("document.querySelector('#page-title').innerText")
+    address, title = (
+        browser.js("location.href"),
+        browser.js("document.querySelector('#page-title').innerText"),
+    )
     open_page(browser, address)
     assert browser.js("document.querySelector('#page-title').innerText") == title
     assert browser.js("location.href") == address
@@ -295,14 +314,19 @@ def test_every_page_type_has_text_alternatives_and_stays_on_loopback(site, brows
 
 
 def test_a_page_added_from_the_template_appears_without_a_restart(site, browser):
-    text = (site["pages"] / "_template.yml").read_text().replace(
-        "title: Employment rate by region", "title: Employment in the regions (added by a team)"
+    text = (
+        (site["pages"] / "_template.yml")
+        .read_text()
+        .replace("title: Employment rate by region", "title: Employment in the regions (added by a team)")
     )
     (site["pages"] / "employment-in-the-regions.yml").write_text(text)
     health = httpx.get(site["url"] + "/healthz", timeout=30).json()
     assert "employment-in-the-regions" in health["pages"]
     open_page(browser, f"{site['url']}/pages/employment-in-the-regions")
-    assert browser.js("document.querySelector('#page-title').innerText") == "Employment in the regions (added by a team)"
+    assert (
+        browser.js("document.querySelector('#page-title').innerText")
+        == "Employment in the regions (added by a team)"
+    )
     with marts(site["release"]) as con:
         expected = con.execute(
             """
@@ -329,11 +353,16 @@ def test_restricted_page_needs_the_cleared_role(site, browser):
     text = browser.js("document.querySelector('main').innerText")
     assert "needs the cleared role" in text and "m8_low_life_satisfaction" not in text
     assert browser.js("document.querySelectorAll('table.data-table').length") == 0
-    assert httpx.get(f"{url}/download/wellbeing-detail/c3-every-published-cell.csv", timeout=30).status_code == 403
+    assert (
+        httpx.get(f"{url}/download/wellbeing-detail/c3-every-published-cell.csv", timeout=30).status_code
+        == 403
+    )
     assert httpx.post(f"{url}/login", data={"token": "not-a-token"}, timeout=30).status_code == 401
     # sign in as a person would: the form, then back to the page
     browser.goto(f"{url}/login?next=/pages/wellbeing-detail", "!!document.querySelector('#token')")
-    browser.js(f"document.querySelector('#token').value = {site['token']!r}; document.querySelector('form').submit()")
+    browser.js(
+        f"document.querySelector('#token').value = {site['token']!r}; document.querySelector('form').submit()"
+    )
     browser.wait("location.pathname === '/pages/wellbeing-detail'")
     open_page(browser, f"{url}/pages/wellbeing-detail")
     rows = dom_table(browser, "table-c3-every-published-cell")
@@ -344,7 +373,9 @@ def test_restricted_page_needs_the_cleared_role(site, browser):
         row = shown[(area, str(year), value)]
         assert num(row["share_pct"]) == (pytest.approx(share) if share is not None else None)
         assert row["status"][1] == status and row["sdc_code"][1] == (sdc or "")
-    cookie = next(c for c in browser.send("Network.getAllCookies")["cookies"] if c["name"] == "levelup_dashboards_token")
+    cookie = next(
+        c for c in browser.send("Network.getAllCookies")["cookies"] if c["name"] == "levelup_dashboards_token"
+    )
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     resp = httpx.get(f"{url}/download/wellbeing-detail/c3-every-published-cell.csv",
                      headers={"Authorization": f"Bearer {site['token']}"}, timeout=30)  # fmt: skip
@@ -366,7 +397,10 @@ def test_promotion_re_points_the_pages_without_a_restart(site, browser):
         point_current(releases, releases / new)
         assert httpx.get(site["url"] + "/healthz", timeout=30).json()["release_id"] == new
         open_page(browser, f"{site['url']}/mission?mission=4")
-        assert browser.js("document.querySelector('#release-badge').innerText") == f"Release {new} · current release"
+        assert (
+            browser.js("document.querySelector('#release-badge').innerText")
+            == f"Release {new} · current release"
+        )
         # a retained release is still served when asked for by id, and says so
         open_page(browser, f"{site['url']}/mission?mission=4&release={old}")
         assert browser.js("document.querySelector('#release-badge').innerText") == (

@@ -199,4 +199,6 @@ def _table(ctx, latest: pd.DataFrame, name: str):
         Column("status", "Status", fmt=status_fmt),
         Column("method", "Method"),
     ]
-    return Table("latest", f"Latest values: {name}", latest, cols)
+    return Table(
+        "latest", f"Latest values: {name}", latest, cols, row_key=lambda r: f"{r['feed_id']}|{r['indicator']}"
+    )
