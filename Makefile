@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench bench-geo lint dagster-dev dashboards dashboards-check rollback releases lock clean
+.PHONY: run test bench bench-geo bench-dashboards lint dagster-dev dashboards dashboards-check rollback releases lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -29,6 +29,9 @@ bench: $(STAMP)
 
 bench-geo: $(STAMP)
 	$(BIN)/python scripts/bench_harmonise.py
+
+bench-dashboards: $(STAMP)
+	$(BIN)/python scripts/bench_dashboards.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

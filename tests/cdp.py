@@ -127,8 +127,13 @@ class Browser:
             self.send("Input.dispatchKeyEvent", type="keyDown", **down)
             self.send("Input.dispatchKeyEvent", type="keyUp", **params)
 
-    def type_text(self, text: str):
-        self.send("Input.insertText", text=text)
+    def type_keys(self, text: str):
+        """Type letters as key presses (a widget that opens on a keystroke sees them; insertText it would not)."""
+        for ch in text:
+            code = f"Key{ch.upper()}" if ch.isalpha() else ""
+            params = {"key": ch, "code": code, "windowsVirtualKeyCode": ord(ch.upper())}
+            self.send("Input.dispatchKeyEvent", type="keyDown", text=ch, **params)
+            self.send("Input.dispatchKeyEvent", type="keyUp", **params)
 
     def screenshot(self, path: Path, full_page: bool = True) -> Path:
         params = {"format": "png", "captureBeyondViewport": full_page}

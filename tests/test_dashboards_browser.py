@@ -302,6 +302,28 @@ def test_keyboard_alone_changes_the_view_and_reaches_the_data(site, browser):
     assert browser.js("location.href") == address
 
 
+def test_keyboard_search_picks_an_area_profile(site, browser):
+    open_page(browser, f"{site['url']}/area?area={ENGLAND}")
+    browser.js("document.activeElement && document.activeElement.blur(); true")
+    browser.key("Tab")
+    browser.key("Enter")  # skip to the main content
+    for _ in range(6):
+        browser.key("Tab")
+        if browser.js("!!document.activeElement.closest('#filter-area')"):
+            break
+    assert browser.js("!!document.activeElement.closest('#filter-area')")
+    browser.type_keys("S")  # typing opens the list's search box
+    browser.wait("document.activeElement.type === 'search'")
+    browser.type_keys("heff")
+    browser.wait("document.activeElement.value.toLowerCase() === 'sheff'")
+    browser.wait("document.querySelectorAll('#filter-area .dash-options-list-option').length === 1")
+    browser.key("ArrowDown")
+    browser.wait(f"document.activeElement.value === {SHEFFIELD!r}")
+    browser.key("Enter")
+    browser.wait(f"location.search === '?area={SHEFFIELD}'")
+    browser.wait("document.querySelector('#page-title').innerText === 'Area profile: Sheffield'")
+
+
 def test_every_page_type_has_text_alternatives_and_stays_on_loopback(site, browser):
     for path in ["/", "/custom-areas", "/pages/digital-connectivity", "/pages/sources", "/area?area=E47000001",
                  "/area?area=E92000001", "/mission?mission=1", "/mission?mission=8"]:  # fmt: skip
