@@ -120,6 +120,13 @@ def check_page(page: Page, data: ReleaseData, known_marts: set[str], *, template
     report = PageReport(page.id, page.title, page.kind, page.source_file, page.access, template)
     checks = page.checks()
     report.queries = len(checks)
+    if page.access != "cleared" and getattr(page, "reads_restricted", None):
+        report.status = "failed"
+        report.problems.append(
+            f"{_name(page)}: an open page reads restricted table(s) {sorted(page.reads_restricted)}; "
+            "set `access: cleared` (the page is then served to the cleared role only)"
+        )
+        return report
     needs_restricted = page.access == "cleared" or any(q.restricted for q in checks)
     if needs_restricted and not data.restricted_tables:
         report.status = "unavailable"

@@ -227,6 +227,21 @@ def test_a_broken_page_stops_the_release(data_dir, tmp_path, monkeypatch):
     assert "query 'latest'" in message and "unknown column 'valeu'" in message
 
 
+def test_an_open_page_may_not_read_the_cleared_release(data_dir, tmp_path, monkeypatch):
+    pages = tmp_path / "pages"
+    shutil.copytree(PAGES, pages)
+    leaky = (PAGES / "wellbeing-detail.yml").read_text().replace("access: cleared", "access: open")
+    (pages / "wellbeing-open.yml").write_text(leaky)
+    monkeypatch.setenv("LEVELUP_DASHBOARDS_PAGES_DIR", str(pages))
+    build = mini_release.build(data_dir / "releases" / ".building-20260101T000000000Z")
+    with pytest.raises(DashboardCheckError) as err:
+        export_dashboards(build, STATUSES)
+    assert "page 'wellbeing-open' (wellbeing-open.yml): an open page reads restricted table(s) " in str(
+        err.value
+    )
+    assert "['m8_wellbeing_shares_detail']" in str(err.value)
+
+
 # -- the page format, tokens, escaping ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "edit, expected",

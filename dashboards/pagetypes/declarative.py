@@ -53,12 +53,17 @@ class DeclarativePage(Page):
         self.access = spec.access
         self.source_file = source_file
         reads: set[str] = set()
-        for q in spec.queries.values():
-            reads |= tables_read(q.sql)[0]
-        for f in spec.filters:
-            if f.options_query:
-                reads |= tables_read(f.options_query)[0]
+        restricted: set[str] = set()
+        for sql in [q.sql for q in spec.queries.values()] + [
+            f.options_query for f in spec.filters if f.options_query
+        ]:
+            marts, cleared = tables_read(sql)
+            reads |= marts
+            restricted |= cleared
         self.reads = frozenset(reads)
+        self.reads_restricted = frozenset(
+            restricted
+        )  # cleared-release tables (allowed on cleared pages only)
 
     # -- filters ----------------------------------------------------------------------------------------------
     def filters(self, ctx: PageContext) -> list[Filter]:
