@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import cdp
+import duckdb
 import pytest
 from dashboards_helpers import (
     ARTIFACTS,
@@ -210,3 +211,57 @@ def test_custom_area_page_shows_the_marts_numbers(refreshed):
             browser.screenshot(ARTIFACTS / "dashboards-custom-areas.png")
     finally:
         browser.close()
+
+
+def _with_similar_areas(release: Path, dest: Path, *, distance_column: str = "distance") -> Path:
+    """A copy of the release with hand-written similar-areas marts, in the columns the analysis helper publishes."""
+    copy = dest / release.name
+    shutil.copytree(release, copy, ignore=shutil.ignore_patterns("dashboards", "csv", "parquet", "docs"))
+    with duckdb.connect(str(copy / "marts.duckdb")) as con:
+        con.execute(
+            f"""
+            create table similar_areas as select * from (values
+                ('global', 'E08000039', 1, 'E08000035', 'Leeds', 1.25),
+                ('global', 'E08000039', 2, 'E08000025', 'Birmingham', 1.5),
+                ('global', 'E08000039', 3, 'E06000018', 'Nottingham', 1.75)
+            ) as t(model, area_code, rank, neighbour_code, neighbour_name, {distance_column});
+            create table area_clusters as select * from (values ('global', 'E08000039', 'Sheffield', 3, 0.8))
+                as t(model, area_code, area_name, cluster, distance_to_centroid);
+            """
+        )
+    return copy
+
+
+def test_area_profile_shows_similar_areas_when_the_marts_exist(published, tmp_path):
+    from dashboards.blocks import downloadable
+    from dashboards.check import check_pages
+    from dashboards.pagetypes import PageSet
+    from dashboards.pagetypes.area_profile import AreaProfile
+    from dashboards.pagetypes.base import PageContext
+    from dashboards.release import ReleaseData
+
+    copy = _with_similar_areas(published.release, tmp_path)
+    data = ReleaseData(copy)
+    try:
+        with data.connect() as con:
+            blocks = AreaProfile().content(PageContext(data, con), {"area": "E08000039"})
+        table = downloadable(blocks)["similar-global"]
+        assert table.data[["rank", "neighbour_code", "distance"]].values.tolist() == [
+            [1, "E08000035", 1.25], [2, "E08000025", 1.5], [3, "E06000018", 1.75]
+        ]  # fmt: skip
+        links = [c.href(r) for r in table.data.to_dict("records") for c in table.columns if c.href]
+        assert links[0] == "/area?area=E08000035"  # each neighbour links to its own profile
+        report = check_pages(PageSet(lambda: PAGES), data)
+        area = next(p for p in report.pages if p.page == "area-profile")
+        assert area.status == "ok" and not any("skipped" in n for n in area.notes)  # the optional queries ran
+    finally:
+        data.close()
+    # the optional marts are checked when they are there: a renamed column fails, named
+    wrong = _with_similar_areas(published.release, tmp_path / "wrong", distance_column="dist")
+    data = ReleaseData(wrong)
+    try:
+        report = check_pages(PageSet(lambda: PAGES), data)
+    finally:
+        data.close()
+    assert not report.ok
+    assert any("query 'similar'" in p and "'distance'" in p for p in report.failures()), report.text()
