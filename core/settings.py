@@ -127,7 +127,12 @@ class Settings(BaseSettings):
         return _absolute(v)
 
     @field_validator(
-        "mirror", "notify_log", "restricted_key_file", "api_tokens_file", "api_audit_log", "dashboards_tokens_file"
+        "mirror",
+        "notify_log",
+        "restricted_key_file",
+        "api_tokens_file",
+        "api_audit_log",
+        "dashboards_tokens_file",
     )
     @classmethod
     def _resolve_optional(cls, v: Path | None) -> Path | None:
