@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench bench-geo bench-similar-areas bench-api serve lint dagster-dev rollback releases lock clean
+.PHONY: run test bench bench-geo bench-similar-areas bench-api bench-dashboards serve lint dagster-dev dashboards dashboards-check rollback releases lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -46,11 +46,20 @@ bench-api: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/levelup serve
 
+bench-dashboards: $(STAMP)
+	$(BIN)/python scripts/bench_dashboards.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 dagster-dev: $(STAMP)
 	$(BIN)/levelup dagster-dev
+
+dashboards: $(STAMP)
+	$(BIN)/levelup dashboards $(if $(PORT),--port $(PORT))
+
+dashboards-check: $(STAMP)
+	$(BIN)/levelup dashboards --check
 
 releases: $(STAMP)
 	$(BIN)/levelup releases

@@ -20,7 +20,6 @@ import duckdb
 import pandas as pd
 
 from analysis.synthetic_control import Result, Scale, SyntheticControlError, estimate
-from publish.mission_report import PALETTE, Series, fmt, line_chart
 
 ADDITIVE = "count"  # the measure type a custom area can be evaluated on (custom_area_indicators sums counts)
 
@@ -375,30 +374,87 @@ def summary(s: Setup, r: Result) -> dict:
     }
 
 
+TREATED, SYNTHETIC, PLACEBO = "#d4351c", "#1d70b8", "#b8b8b8"  # GOV.UK red, blue, mid grey
+
+
+def fmt(value: float | None, unit: str | None = None) -> str:
+    """A number for the page: whole numbers from 1,000, one decimal from 100, up to two from 1, three significant
+    figures below; `%` and `GBP` shown as such."""
+    if value is None or pd.isna(value):
+        return "–"
+    a = abs(value)
+    if a >= 1000:
+        text = f"{value:,.0f}"
+    elif a >= 100:
+        text = f"{value:,.1f}"
+    elif a >= 1:
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    else:
+        text = f"{value:.3g}"
+    return text + "%" if unit == "%" else "£" + text if unit == "GBP" else text
+
+
+def _svg_chart(series: list[dict], title: str, unit: str | None, treatment_start) -> str:
+    """A line chart as an SVG document (matplotlib's SVG backend: no browser, nothing fetched). Each series:
+    name, points [(date, value)], colour, width, dashed; the treatment start is marked."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for one in series:
+        xs, ys = zip(*one["points"], strict=True) if one["points"] else ((), ())
+        ax.plot(xs, ys, color=one["colour"], linewidth=one.get("width", 1.5),
+                linestyle="--" if one.get("dashed") else "-", label=one.get("label"))  # fmt: skip
+    ax.axvline(pd.Timestamp(treatment_start), color="#505a5f", linewidth=1, linestyle=":")
+    ax.set_title(title, fontsize=10, loc="left", wrap=True)
+    ax.set_ylabel(unit or "")
+    ax.grid(axis="y", color="#e5e5e5")
+    ax.spines[["top", "right"]].set_visible(False)
+    if any(one.get("label") for one in series):
+        ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(
+        buf, format="svg", metadata={"Date": None}
+    )  # no timestamp: the same inputs give the same file
+    plt.close(fig)
+    text = buf.getvalue()
+    # the RDF block names its vocabularies by URL; nothing in the page should point outside it
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
+    return text[text.index("<svg") :]
+
+
 def _chart_series(s: Setup, r: Result) -> tuple[str, str]:
     t = r.treated
     pts = lambda col: [(d.date(), float(v)) for d, v in t.series[col].items()]  # noqa: E731
-    level = line_chart(
+    level = _svg_chart(
         [
-            Series(s.treated_name, pts("treated"), PALETTE[1], width=2.4),
-            Series("synthetic control", pts("synthetic"), PALETTE[0], width=2.0, dash="6 4"),
+            {"label": s.treated_name, "points": pts("treated"), "colour": TREATED, "width": 2.4},
+            {"label": "synthetic control", "points": pts("synthetic"), "colour": SYNTHETIC, "width": 2.0,
+             "dashed": True},
         ],
-        title=f"{s.indicator}: {s.treated_name} and its synthetic control (treated from {s.treatment_start})",
-        unit=s.unit,
-    )
+        f"{s.indicator}: {s.treated_name} and its synthetic control (treated from {s.treatment_start})",
+        s.unit,
+        s.treatment_start,
+    )  # fmt: skip
     gaps = [
-        Series(
-            s.donor_names.get(p.unit, p.unit) if p is not t else f"{s.treated_name} (treated)",
-            [(d.date(), float(v)) for d, v in p.series["gap"].items()],
-            PALETTE[1] if p is t else "#b8b8b8",
-            width=2.4 if p is t else 1.0,
-        )
+        {
+            "label": f"{s.treated_name} (treated)" if p is t else None,
+            "points": [(d.date(), float(v)) for d, v in p.series["gap"].items()],
+            "colour": TREATED if p is t else PLACEBO,
+            "width": 2.4 if p is t else 1.0,
+        }
         for p in [*r.placebos, t]
     ]
-    gap = line_chart(
+    gap = _svg_chart(
         gaps,
-        title=f"Gap (treated minus synthetic) for {s.treated_name} and each placebo (treated from {s.treatment_start})",
-        unit=s.unit,
+        f"Gap (treated minus synthetic) for {s.treated_name} and each placebo (treated from {s.treatment_start})",
+        s.unit,
+        s.treatment_start,
     )
     return level, gap
 

@@ -39,7 +39,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Variables that hold secrets: never passed to dbt or any other child process that does not need them, and
 # never written to a log, a manifest or the Dagster UI.
 SECRET_VARIABLES = ("LEVELUP_RESTRICTED_KEY", "LEVELUP_RESTRICTED_KEY_FILE", "LEVELUP_API_TOKEN_PEPPER")
-PATH_VARIABLES = ("data_dir", "mirror", "registry", "dbt_project_dir", "notify_log", "analysis_models")
+PATH_VARIABLES = (
+    "data_dir",
+    "mirror",
+    "registry",
+    "dbt_project_dir",
+    "notify_log",
+    "analysis_models",
+    "dashboards_pages_dir",
+)
 
 
 def _absolute(value: Path | None) -> Path | None:
@@ -151,13 +159,20 @@ class Settings(BaseSettings):
     api_watch_interval: float = Field(
         1.0, description="seconds between the API's looks at releases/current (to open a new release early)"
     )
+    dashboards_host: str = Field("127.0.0.1", description="`levelup dashboards` host")
     dashboards_port: int = Field(8050, description="`levelup dashboards` port")
+    dashboards_pages_dir: Path = Field(
+        PROJECT_ROOT / "dashboards" / "pages", description="the declarative dashboard pages (YAML files)"
+    )
+    dashboards_tokens_file: Path | None = Field(
+        None, description="hashed dashboard tokens and their roles (JSON); unset = no cleared access"
+    )
 
     # tests only
     crashpoint: str | None = Field(None, description="pause at this named point so a test can SIGKILL")
     crashpoint_sleep: float = Field(600.0, description="seconds to pause at the crashpoint")
 
-    @field_validator("data_dir", "registry", "dbt_project_dir", mode="after")
+    @field_validator("data_dir", "registry", "dbt_project_dir", "dashboards_pages_dir", mode="after")
     @classmethod
     def _resolve(cls, v: Path) -> Path:
         return _absolute(v)
@@ -170,6 +185,7 @@ class Settings(BaseSettings):
         "api_audit_log",
         "api_oidc_jwks_file",
         "analysis_models",
+        "dashboards_tokens_file",
     )
     @classmethod
     def _resolve_optional(cls, v: Path | None) -> Path | None:

@@ -32,8 +32,17 @@ MANIFEST = manifest_path()
 
 raw_assets = ingest_assets(REGISTRY)
 dbt_assets_def = warehouse_assets(MANIFEST)
+
+
+def export_dashboards(build, statuses):
+    """The dashboards' part of a release (dashboards.export; imported when a release is published, not at load)."""
+    from dashboards.export import export_dashboards as export
+
+    return export(build, statuses)
+
+
 # extra parts of each release written by layers downstream of publish (see publish.publisher.Exporter)
-EXPORTERS: dict = {}
+EXPORTERS: dict = {"dashboards": export_dashboards}
 release = release_asset(mart_keys(MANIFEST), exporters=EXPORTERS)
 full_refresh = jobs.full_refresh_job()
 restricted_refresh = jobs.restricted_refresh_job(RESTRICTED_INGEST_KEY)

@@ -1,4 +1,5 @@
-"""Issue 8 exports: CSV + CSV-W metadata, the mission workbook, the offline data dictionary, provenance.
+"""Issue 8 exports: CSV + CSV-W metadata, the mission workbook, the offline data dictionary, provenance. (The
+mission charts are the dashboards' now: tests/test_dashboards_static.py.)
 
 Runs on a tiny hand-written release (tests/fixtures/exports/mini_release.py); one mirror test checks the real
 current release when there is one."""
@@ -46,11 +47,12 @@ def test_every_returned_path_exists_and_is_relative(release):
     rel, result = release
     assert set(result["csv"]) == set(mini_release.MARTS) == set(result["csv_metadata"])
     paths = [*result["csv"].values(), *result["csv_metadata"].values()]
-    paths += [result[k] for k in ("workbook", "report", "data_dictionary", "querying")]
+    paths += [result[k] for k in ("workbook", "data_dictionary", "querying")]
     for p in paths:
         assert not Path(p).is_absolute()
         assert (rel / p).is_file(), p
     assert "dbt_docs" not in result  # the fixture target has no static_index.html
+    assert "report" not in result and not (rel / "report").exists()  # the SVG mission report is retired
     json.dumps(result)  # goes into manifest.json
 
 
@@ -133,6 +135,7 @@ def test_data_dictionary_is_offline_and_complete(release):
     assert "Published metric identifier" in page  # column description
     assert "Healthy life expectancy at birth" in page  # source feed title (lineage + provenance)
     assert 'href="../csv/mission_metrics.csv"' in page
+    assert 'href="../dashboards/index.html"' in page  # the dashboards (mission pages) are linked
     assert "Querying this release" in page and "<pre" in page  # query examples rendered in
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?://", page)  # nothing fetched
     assert "<script" not in page
@@ -148,11 +151,11 @@ def test_provenance_join_answers_where_a_value_came_from(release):
     assert row[0].startswith("https://") and row[2] == mini_release.SHA and row[3]
 
 
-def test_withheld_mission_metrics_skips_workbook_and_report(tmp_path):
+def test_withheld_mission_metrics_skips_workbook(tmp_path):
     rel, result = _export(tmp_path, ["indicators", "provenance"])
     assert set(result["csv"]) == {"indicators", "provenance"}
-    assert "workbook" not in result and "report" not in result
-    assert set(result["skipped"]) >= {"workbook", "report"}
+    assert "workbook" not in result
+    assert set(result["skipped"]) >= {"workbook"}
     assert not (rel / "mission_metrics.xlsx").exists()
     assert (rel / "docs" / "index.html").exists()
 
@@ -181,7 +184,7 @@ def test_exports_of_the_real_current_release(published, tmp_path):
     for rel_path in [
         *manifest["exports"]["csv"].values(),
         manifest["exports"]["workbook"],
-        manifest["exports"]["report"],
+        manifest["exports"]["dashboards"]["index"],
         manifest["exports"]["data_dictionary"],
         manifest["exports"]["dbt_docs"],
     ]:
@@ -197,5 +200,3 @@ def test_exports_of_the_real_current_release(published, tmp_path):
     assert set(result["csv"]) == set(marts)
     wb = load_workbook(rel / result["workbook"], read_only=True)
     assert len(wb.sheetnames) == 13  # Notes + 12 missions
-    page = (rel / result["report"]).read_text()
-    assert page.count('class="mission"') == 12

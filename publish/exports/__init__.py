@@ -6,7 +6,8 @@ Belongs here: `write_exports`, the sequence over the modules of this package:
     dictionary  docs/index.html: every published mart and column, the query examples (docs/querying.md)
     catalog     what they all read: dbt's descriptions and lineage, each feed's title and source
 plus docs/querying.md and docs/dbt/index.html (dbt's own docs site, generated in the dbt step: there is one
-dbt docs path). The mission report is written by publish.mission_report. Nothing here decides what is published.
+dbt docs path). The mission pages (charts) are the dashboards' (`dashboards.export`, a release exporter written
+into `dashboards/`); the data dictionary links them. Nothing here decides what is published.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from pathlib import Path
 import duckdb
 
 from core.settings import PROJECT_ROOT
-from publish import mission_report
-from publish.exports.catalog import feeds_table, load_dbt_docs
+from publish.exports.catalog import CATALOGUE, feeds_table, load_catalogue, load_dbt_docs
 from publish.exports.csvw import csvw_metadata, mart_columns, write_csv
 from publish.exports.dictionary import write_data_dictionary
 from publish.exports.workbook import write_workbook
@@ -47,7 +47,7 @@ def write_exports(
     reuse_from: Path | None = None,
     reused: set[str] = frozenset(),
 ) -> dict:
-    """Write CSV + CSV-W, the mission workbook, the mission report and the docs into a staged release.
+    """Write CSV + CSV-W, the mission workbook and the docs into a staged release.
 
     build_dir: the staged release (has marts.duckdb). manifest_marts: the marts published in it (fresh or
     carried over). dbt_target_dir: the last build's dbt artefacts (manifest.json: column descriptions, lineage;
@@ -66,7 +66,7 @@ def write_exports(
         result["skipped"]["dbt_docs"] = (
             "the dbt step produced no docs site (see its log); data dictionary kept"
         )
-    catalogue = mission_report.load_catalogue(catalogue_path or mission_report.CATALOGUE)
+    catalogue = load_catalogue(catalogue_path or CATALOGUE)
     docs = build_dir / "docs"
     docs.mkdir(exist_ok=True)
     if QUERYING_MD.exists():
@@ -97,26 +97,12 @@ def write_exports(
             result["workbook"] = "mission_metrics.xlsx"
         else:
             result["skipped"]["workbook"] = "mission_metrics is not published in this release"
-        links = [("Mission report", "../report/mission_report.html"), ("Excel workbook", "../mission_metrics.xlsx"),
+        links = [("Dashboards (mission pages)", "../dashboards/index.html"), ("Excel workbook", "../mission_metrics.xlsx"),
                  ("Query examples", "#querying")]  # fmt: skip
         if has_site:
             links.append(("dbt documentation site (lineage graph, SQL)", "dbt/index.html"))
         write_data_dictionary(docs, con, marts, dbt_docs, feeds, release_id, links=links, files=files)
         result["data_dictionary"] = "docs/index.html"
-    report_inputs_reused = {"mission_metrics", "mission_gaps"} <= set(reused)
-    if "mission_metrics" in marts and _reuse(
-        reuse_from, build_dir, report_inputs_reused, "report/mission_report.html"
-    ):
-        result["report"] = "report/mission_report.html"
-    elif "mission_metrics" in marts:
-        report_rel = "report/mission_report.html"
-        mission_report.render_report(
-            build_dir / "marts.duckdb", build_dir / report_rel, catalogue=catalogue, feeds=feeds,
-            release_id=release_id,
-        )  # fmt: skip
-        result["report"] = report_rel
-    else:
-        result["skipped"]["report"] = "mission_metrics is not published in this release"
     if has_site:
         (docs / "dbt").mkdir(exist_ok=True)
         shutil.copyfile(Path(dbt_target_dir) / "static_index.html", docs / "dbt" / "index.html")

@@ -1,19 +1,29 @@
 """What the exports know about the marts: dbt's descriptions and lineage, and each feed's title and source.
 
 Belongs here: reading the last build's dbt manifest into per-mart docs (description, meta, column docs, source
-feeds walked back through the lineage), the grain, and the feed table (registry seed + provenance mart) that
-notes, links and CSV-W sources are written from. Read-only; writes nothing.
+feeds walked back through the lineage), the grain, the feed table (registry seed + provenance mart) that
+notes, links and CSV-W sources are written from, and the mission metric catalogue (the dbt seed: definitions,
+caveats, baselines) the workbook and the dashboards read. Read-only; writes nothing.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
 
 import duckdb
 
-from core.settings import get_settings
+from core.settings import PROJECT_ROOT, get_settings
+
+CATALOGUE = PROJECT_ROOT / "dbt_project" / "seeds" / "reference" / "mission_metric_catalogue.csv"
+
+
+def load_catalogue(path: Path = CATALOGUE) -> list[dict]:
+    """The mission metric catalogue: one dict per metric_id (mission, names, unit, definition, caveats, ...)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
 
 
 def registry_feeds_seed() -> Path:
