@@ -86,6 +86,25 @@ def detect_change(
     return entry
 
 
+def remembered_state(settings: Settings, feed: FeedSpec) -> dict[str, Any]:
+    """What was last seen of the feed's source (`raw/<feed>/source_state.json`), or {}."""
+    memo_path = settings.feed_dir(feed.id) / MEMO
+    try:
+        return json.loads(memo_path.read_text()) if memo_path.exists() else {}
+    except ValueError:
+        return {}
+
+
+def remember_mirror_file(settings: Settings, feed: FeedSpec, path, sha256: str) -> None:
+    """Record a mirror file's size, mtime and sha256 after ingest read it, so the next look need not re-hash it."""
+    st = path.stat()
+    entry = {"checked_at": datetime.now(UTC).isoformat(), "error": None, "changed": False, "via": "mirror",
+             "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256}  # fmt: skip
+    memo_path = settings.feed_dir(feed.id) / MEMO
+    if memo_path.parent.exists():
+        atomic_write_text(memo_path, json.dumps(entry, sort_keys=True))
+
+
 def source_states(
     feeds: list[FeedSpec], settings: Settings, *, threads: int = 8
 ) -> dict[str, dict[str, Any]]:
@@ -94,10 +113,7 @@ def source_states(
 
     def one(feed: FeedSpec) -> dict[str, Any]:
         memo_path = settings.feed_dir(feed.id) / MEMO
-        try:
-            seen = json.loads(memo_path.read_text()) if memo_path.exists() else {}
-        except ValueError:
-            seen = {}
+        seen = remembered_state(settings, feed)
         entry = detect_change(feed, settings, seen, baseline="attempted")
         if not entry["error"] and memo_path.parent.exists():
             atomic_write_text(memo_path, json.dumps(entry, sort_keys=True))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,14 +119,63 @@ def mirror_file(feed: FeedSpec, mirror: Path, relative: str | None = None) -> Pa
         raise FetchError(str(exc)) from None
 
 
-def read_mirror(feed: FeedSpec, mirror: Path) -> Fetched:
+def read_mirror(
+    feed: FeedSpec,
+    mirror: Path,
+    *,
+    copy_to: Path | None = None,
+    unchanged_if: dict | None = None,
+    defer_hash: bool = False,
+) -> Fetched:
+    """The feed's mirror file as fetched bytes.
+
+    `unchanged_if`: what was seen of the file before (size, mtime_ns, sha256; `ingest.changes` keeps it) and is
+    still current: when the file's size and mtime have not moved, that sha256 is returned without reading it.
+    `copy_to`: a folder to copy the file into while hashing it (one read for both; the copy becomes the landed
+    version, so the bytes checked and landed are the bytes hashed); otherwise the file is only hashed.
+    `defer_hash`: neither: the sha256 is left to the caller (None), which hashes and copies the file while it
+    checks it (`ingest.pipeline`), after the first bytes are checked here."""
     path = mirror_file(feed, mirror)
     if not feed.mirror_path or not path.is_file():
         raise FetchError(
             f"feed {feed.id!r}: mirror file {path} not found (mirror_path={feed.mirror_path!r}, "
             f"LEVELUP_MIRROR={mirror})"
         )
-    return read_file(feed, path, "mirror")
+    st = path.stat()
+    seen = unchanged_if or {}
+    if seen.get("sha256") and seen.get("size") == st.st_size and seen.get("mtime_ns") == st.st_mtime_ns:
+        return Fetched(
+            feed_id=feed.id, url=feed.url or "", location=str(path), via="mirror", retrieved_at=datetime.now(UTC),
+            path=path, sha256=seen["sha256"], n_bytes=st.st_size,
+        )  # fmt: skip
+    if defer_hash:
+        with open(path, "rb") as fh:
+            check_head(feed, fh.read(HEAD_BYTES), st.st_size, f"mirror file {path}")
+        return Fetched(
+            feed_id=feed.id, url=feed.url or "", location=str(path), via="mirror", retrieved_at=datetime.now(UTC),
+            path=path, sha256=None, n_bytes=st.st_size,
+        )  # fmt: skip
+    if copy_to is None:
+        return read_file(feed, path, "mirror")
+    copy_to.mkdir(parents=True, exist_ok=True)
+    tmp = copy_to / f"mirror-{os.getpid()}-{time.monotonic_ns()}.part"
+    h, size, head = hashlib.sha256(), 0, b""
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            while block := src.read(CHUNK):
+                if not head:
+                    head = block[:HEAD_BYTES]
+                h.update(block)
+                dst.write(block)
+                size += len(block)
+        check_head(feed, head, size, f"mirror file {path}")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Fetched(
+        feed_id=feed.id, url=feed.url or "", location=str(path), via="mirror", retrieved_at=datetime.now(UTC),
+        path=tmp, sha256=h.hexdigest(), n_bytes=size, is_temporary=True,
+    )  # fmt: skip
 
 
 def _session() -> requests.Session:

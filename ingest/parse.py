@@ -263,17 +263,27 @@ def csv_view(
     stamp: dict[str, str] | None = None,
 ) -> Parsed:
     """A temp view `name` on `con`: the CSV file typed, line-numbered and stamped, read lazily (each query streams
-    over the file). Header problems raise here; a row problem raises (as a duckdb.Error) when the view is read,
+    over the file), and beside it `scan_view(name)` without the line numbers. Header problems raise here; a row problem raises (as a duckdb.Error) when the view is read,
     and `explain_csv_failure` then names the lines."""
     header = _read_header(feed, path, where)
     names, notes = _dedupe_header(feed, header, where)
     renamed = [feed.parser.rename.get(n, n) for n in names]
     select_src = ", ".join(f"{quote(n)} as {quote(r)}" for n, r in zip(names, renamed, strict=True))
-    base = f"select {select_src}, ordinality + 1 as _source_line from {_csv_relation(feed, path, names)}"
+    reader = _csv_relation(feed, path, names)
     stamp_sql = {k: literal(v) for k, v in (stamp or {}).items()}
+    base = f"select {select_src}, ordinality + 1 as _source_line from {reader}"
     sql, columns = _typed_select(feed, base, renamed, stamp_sql, empty_is_null=True)
     con.execute(f"create or replace temp view {name} as {sql}")
+    unnumbered = f"select {select_src}, cast(null as bigint) as _source_line from {reader.removesuffix(' with ordinality')}"
+    sql, _ = _typed_select(feed, unnumbered, renamed, stamp_sql, empty_is_null=True)
+    con.execute(f"create or replace temp view {scan_view(name)} as {sql}")
     return Parsed(rows=-1, columns=columns, notes=notes)
+
+
+def scan_view(name: str) -> str:
+    """The name of `csv_view`'s second view: the same rows without line numbers (numbering costs a CSV scan as
+    much again), for aggregate scans that need no line."""
+    return f"{name}__unnumbered"
 
 
 def explain_csv_failure(feed: FeedSpec, path: Path, where: str) -> ParseError | None:

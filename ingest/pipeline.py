@@ -21,16 +21,19 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from core.fsio import sha256_file
 from core.registry import FeedSpec
 from core.settings import Settings, get_settings
+from ingest.changes import remember_mirror_file, remembered_state
 from ingest.contract import ContractError, validate
-from ingest.fetch import Fetched, FetchError, fetch
+from ingest.fetch import Fetched, FetchError, fetch, mirror_file, read_mirror
 from ingest.land import FeedStore, VersionInfo
 from ingest.parse import (
     DATA_COLUMNS,
@@ -40,6 +43,7 @@ from ingest.parse import (
     field_count_problems,
     literal,
     raw_cells,
+    scan_view,
     write_parsed,
 )
 
@@ -121,15 +125,17 @@ def check_file(feed: FeedSpec, path: Path, where: str | None = None) -> int:
             con.close()
 
 
-def version_view(feed: FeedSpec, info: VersionInfo, con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """A landed version as the typed view `name` on `con` (how `accept` hooks read the version serving now)."""
+def version_view(feed: FeedSpec, info: VersionInfo, con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """A landed version as the typed view `name` on `con` (how `accept` hooks read the version serving now).
+    Returns the relation to scan when no line number is needed (cheaper for a CSV: see `scan_view`)."""
     path = Path(info.raw_file)
     if path.suffix == ".csv":
         csv_view(
             feed, path, info.location, con, name, stamp={"_feed_id": feed.id, "_source_sha256": info.sha256}
         )
-    else:
-        con.execute(f"create or replace temp view {name} as select * from read_parquet({literal(str(path))})")
+        return scan_view(name)
+    con.execute(f"create or replace temp view {name} as select * from read_parquet({literal(str(path))})")
+    return name
 
 
 def landed_table(feed: FeedSpec, settings: Settings | None = None):
@@ -160,8 +166,10 @@ def _parse_and_validate(
     parse writes), checked against the contract. Returns (rows, checks, parse notes); raises ParseError / ContractError naming
     the lines. A CSV row that the strict reader cannot read surfaces as a duckdb.Error during the contract's scan:
     the file is then read again collecting the bad rows, to say which they are."""
+    scan = None
     if feed.format == "csv":
         parsed = csv_view(feed, path, where, con, "parsed", stamp=stamp)
+        scan = scan_view("parsed")
     else:
         parsed = write_parsed(feed, path, where, con, parquet_out, stamp=stamp)
         con.execute(
@@ -170,7 +178,7 @@ def _parse_and_validate(
     try:
         rows, checks = validate(
             feed, con, "parsed", parsed.columns, parsed.rows, where,
-            raw_lines=lambda lines, cols: raw_cells(feed, path, lines, cols),
+            raw_lines=lambda lines, cols: raw_cells(feed, path, lines, cols), scan=scan,
         )  # fmt: skip
         return rows, checks, parsed.notes
     except ContractError as exc:
@@ -223,23 +231,44 @@ def ingest_feed(
                 "finished_at": datetime.now(UTC).isoformat(),
             }
         )
+        if mirror_path is not None and extra.get("sha256") and read_stat:
+            now = mirror_path.stat()
+            if (now.st_size, now.st_mtime_ns) == read_stat[0]:  # the file did not move while it was read
+                remember_mirror_file(settings, feed, mirror_path, extra["sha256"])
         if status == "failed" and raise_on_failure:
             raise IngestFailed(message)
         return result
 
     state = store.http_state() if current else {}
-    if source is None:
+    mirror_path, read_stat = None, []
+    if source is None and settings.mirror is not None:
+        try:
+            mirror_path = mirror_file(feed, settings.mirror)
+        except FetchError:
+            mirror_path = None  # read_mirror below raises it again, inside the attempt (a failed feed)
 
         def source() -> Fetched:
-            return fetch(
-                feed, settings.mirror, etag=state.get("etag"), last_modified=state.get("last_modified")
-            )
+            if mirror_path is not None and mirror_path.is_file():
+                st = mirror_path.stat()
+                read_stat.append((st.st_size, st.st_mtime_ns))
+            # unchanged since last seen (size and mtime): no read at all; otherwise one read that hashes and, for
+            # a CSV feed, copies the file beside its versions (the copy is what gets checked and landed)
+            seen = remembered_state(settings, feed)
+            unchanged = seen if current is not None and seen.get("sha256") == current.sha256 else None
+            return read_mirror(feed, settings.mirror, unchanged_if=unchanged, defer_hash=feed.format == "csv")
+
+    elif source is None:
+
+        def source() -> Fetched:
+            return fetch(feed, None, etag=state.get("etag"), last_modified=state.get("last_modified"))
 
     try:
         got = source()
     except FetchError as exc:
         return finish("failed", str(exc), contract_result="not_run")
+    fetched_s = round(time.monotonic() - started, 3)
     common = {
+        "seconds_by_step": {"fetch": fetched_s},
         "via": got.via,
         "location": got.location,
         "retrieved_at": got.retrieved_at.isoformat(),
@@ -252,8 +281,9 @@ def ingest_feed(
             "unchanged", "HTTP 304 Not Modified", **common, sha256=current.sha256, rows=current.rows,
             bytes=current.bytes, raw_file=current.raw_file, contract_result="not_run",
         )  # fmt: skip
-    sha = got.sha256
-    try:
+
+    def known_version(sha: str) -> IngestResult | None:
+        """The outcome when `sha` is the version serving now (unchanged) or one rejected before; else None."""
         if current and current.sha256 == sha:
             return finish(
                 "unchanged", "same sha256 as the current version; not re-landed", **common, sha256=sha,
@@ -267,48 +297,107 @@ def ingest_feed(
                 "version keeps serving. Reasons:\n  - " + "\n  - ".join(rejected["reasons"]),
                 **common, sha256=sha, bytes=got.n_bytes, contract_result="rejected",
             )  # fmt: skip
-        return _parse_check_land(feed, settings, store, got, current, accept, finish, common)
+        return None
+
+    try:
+        if got.sha256 is not None and (known := known_version(got.sha256)) is not None:
+            return known
+        return _parse_check_land(feed, settings, store, got, current, accept, finish, common, known_version)
     finally:
         got.discard()
 
 
-def _parse_check_land(feed, settings, store, got, current, accept, finish, common) -> IngestResult:
+def _parse_check_land(
+    feed, settings, store, got, current, accept, finish, common, known_version
+) -> IngestResult:
+    """Parse, check and land `got`. A mirror CSV comes with its sha256 not yet known (`got.sha256` None): it is
+    hashed and copied beside the feed's versions in two threads while DuckDB checks it, so the three reads of the
+    file overlap; the sha256 then decides as usual (unchanged, rejected before, or a new version to land)."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"ingest-{feed.id}") as pool:
+        return _parse_check_land_in(
+            feed, settings, store, got, current, accept, finish, common, known_version, pool
+        )
+
+
+def _parse_check_land_in(feed, settings, store, got, current, accept, finish, common, known_version, pool):
     sha = got.sha256
+    steps = common["seconds_by_step"]
+    clock = time.monotonic()
+
+    def step(name: str) -> None:  # the time each step took, kept in the ingest log
+        nonlocal clock
+        now = time.monotonic()
+        steps[name] = round(now - clock, 3)
+        clock = now
+
     is_csv = feed.format == "csv"
-    candidate = store.candidate_path(sha, ".csv" if is_csv else ".parquet")
+    deferred = sha is None
+    candidate = store.candidate_path(sha or f"{time.monotonic_ns():x}", ".csv" if is_csv else ".parquet")
+    source = candidate if is_csv else got.path
     if is_csv:  # the version is the file itself: move a download into place, copy a mirror or landing file
         if got.is_temporary:
             got.path.replace(candidate)
             got = replace(got, path=candidate, is_temporary=False)
+        elif deferred:
+            before = got.path.stat()
+            hashed = pool.submit(sha256_file, got.path)
+            copied = pool.submit(shutil.copyfile, got.path, candidate)
+            source = got.path  # checked while it is hashed and copied
+
+            def settle() -> str:
+                """The sha256, once the copy is complete and the file is known not to have moved meanwhile."""
+                copied.result()
+                digest = hashed.result()
+                after = got.path.stat()
+                if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                    raise FetchError(f"feed {feed.id!r}: {got.location} changed while it was read; run again")
+                return digest
         else:
             shutil.copyfile(got.path, candidate)
-    source = candidate if is_csv else got.path
+    step("copy")
     con = duckdb_connection(settings)
     try:
         try:
-            stamp = {"_feed_id": feed.id, "_source_sha256": sha}
+            stamp = {"_feed_id": feed.id, "_source_sha256": sha or ""}
             rows, checks, notes = _parse_and_validate(feed, source, got.location, con, candidate, stamp=stamp)
+            step("contract")
         except (ParseError, ContractError) as exc:
+            if deferred:
+                try:
+                    sha = settle()
+                except FetchError as moved:
+                    return finish("failed", str(moved), **common, bytes=got.n_bytes, contract_result="not_run")
+                if (known := known_version(sha)) is not None:
+                    return known
             return finish(
                 "failed", str(exc), **common, sha256=sha, bytes=got.n_bytes,
                 contract_result="failed" if isinstance(exc, ContractError) else "unparseable",
             )  # fmt: skip
-        current_relation = None
-        if current is not None:
-            version_view(feed, current, con, "serving")
-            current_relation = "serving"
+        if deferred:
+            try:
+                sha = settle()
+            except FetchError as moved:
+                return finish("failed", str(moved), **common, bytes=got.n_bytes, contract_result="not_run")
+            step("hash and copy (beyond the contract's time)")
+            if (known := known_version(sha)) is not None:
+                return known
+            got = replace(got, sha256=sha)
+        current_relation = version_view(feed, current, con, "serving") if current is not None else None
+        relation = scan_view("parsed") if is_csv else "parsed"
         verdict = (
-            accept(Candidate(feed, candidate, sha, rows, con, current, "parsed", current_relation))
+            accept(Candidate(feed, candidate, sha, rows, con, current, relation, current_relation))
             if accept
             else Verdict([])
         )
         reasons = verdict.reasons
+        step("history checks")
         info = VersionInfo(
             feed_id=feed.id, sha256=sha, rows=rows, bytes=got.n_bytes, url=feed.url or "",
             location=got.location, via=got.via, retrieved_at=got.retrieved_at.isoformat(), etag=got.etag,
             last_modified=got.last_modified, raw_file="",
         )  # fmt: skip
         path = store.land_candidate(candidate, info, make_current=not reasons)
+        step("land")
         if reasons:
             store.reject(info, reasons)
             return finish(
@@ -327,4 +416,6 @@ def _parse_check_land(feed, settings, store, got, current, accept, finish, commo
         )  # fmt: skip
     finally:
         con.close()
+        if deferred and is_csv:
+            wait([hashed, copied])  # never leave a copy finishing behind the clean-up
         candidate.unlink(missing_ok=True)

@@ -58,9 +58,7 @@ def _accepted_history(candidate: Candidate, store: FeedStore) -> list[str]:
 
     views = []
     for i, info in enumerate(store.accepted_versions()[-HISTORY:]):
-        name = f"history_{i}"
-        version_view(candidate.feed, info, candidate.con, name)
-        views.append(name)
+        views.append(version_view(candidate.feed, info, candidate.con, f"history_{i}"))
     return views
 
 
