@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench bench-geo bench-similar-areas bench-api bench-dashboards serve lint dagster-dev dashboards dashboards-check rollback releases lock clean
+.PHONY: run test bench bench-scale bench-similar-areas bench-api bench-dashboards serve lint dagster-dev dashboards dashboards-check rollback releases lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -29,11 +29,14 @@ test: $(STAMP)
 	@scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+# Refresh costs: cold, nothing changed (<= 10 s, no release), one feed, forced full refresh, the framework floor.
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_refresh.py
 
-bench-geo: $(STAMP)
-	$(BIN)/python scripts/bench_harmonise.py
+# A national small-area feed (default 50M rows; ROWS=...) through the production path, against its peers.
+ROWS ?= 50000000
+bench-scale: $(STAMP)
+	$(BIN)/python scripts/bench_scale.py --rows $(ROWS)
 
 bench-similar-areas: $(STAMP)
 	$(BIN)/python scripts/bench_similar_areas.py

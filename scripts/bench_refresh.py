@@ -1,45 +1,138 @@
-"""Benchmark: time the full refresh over the mirror, cold (empty data dir) and again with nothing changed.
+"""Benchmark: what a refresh costs, from a cold data dir to nothing changed, against the framework floor.
 
-Prints wall seconds and peak RSS (largest child process) for each run. Uses a temporary data directory so
-the real ./data is untouched. Needs LEVELUP_MIRROR (or the network).
+`make bench` runs `levelup run` over the mirror in a temporary data dir (the real ./data is untouched):
+  cold          empty data dir: every feed ingested, every model built, a release published
+  no change     the same command again: nothing changed, so no dbt work and no new release  target: <= 10 s
+  one feed      one feed's source revised (a copy of the mirror where one value of one ESS file moved):
+                only that feed's lineage rebuilt, unchanged marts carried over
+  full refresh  `levelup run --force`: every feed re-checked, every model rebuilt, every mart recomputed
+  floor         `levelup run --job noop`: the same command running an empty Dagster job (process start,
+                settings, lock, Dagster instance and run) - the framework floor
+Each figure is the median of --repeats runs (min-max), with its peak RSS (whole process tree); ratios are taken
+against the floor measured in the same run. Needs LEVELUP_MIRROR (the real sources).
+
+    LEVELUP_MIRROR=../shared/data .venv/bin/python scripts/bench_refresh.py [--repeats 3]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
-import resource
-import subprocess
+import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT / "scripts"))
 
-def run_once(data_dir: Path) -> tuple[float, float, int]:
-    levelup = Path(sys.executable).parent / "levelup"
-    env = {**os.environ, "LEVELUP_DATA_DIR": str(data_dir)}
-    env.pop("DAGSTER_HOME", None)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    proc = subprocess.run([str(levelup), "run"], env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if proc.returncode not in (0, 1):
-        print(proc.stdout[-2000:], proc.stderr[-2000:])
-        raise SystemExit(f"levelup run failed with exit code {proc.returncode}")
-    return wall, max(peak_kb, before) / 1024, proc.returncode
+from bench.measure import median, run_measured, spread, table  # noqa: E402
+
+REVISED_FEED = "ess/gross-median-weekly-pay/gross-median-weekly-pay.csv"  # the feed whose source moves
+
+
+def levelup(*args: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "levelup"), *args]
+
+
+def revised_mirror(real: Path, dest: Path) -> Path:
+    """A mirror of symlinks to the real files, except one ESS file copied with one observation revised."""
+    for family in ("ess", "reference"):
+        for src in (real / family).rglob("*"):
+            if src.is_file():
+                target = dest / src.relative_to(real)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.symlink_to(src.resolve())
+    target = dest / REVISED_FEED
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    obs = header.index("observation")
+    for i, line in enumerate(lines[1:], start=1):
+        cells = line.split(",")
+        if len(cells) == len(header) and cells[obs]:
+            cells[obs] = f"{float(cells[obs]) * 1.001:.1f}"  # a revision well inside every tolerance
+            lines[i] = ",".join(cells)
+            break
+    target.unlink()
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return dest
+
+
+def releases(data: Path) -> list[str]:
+    folder = data / "releases"
+    return (
+        sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.is_symlink())
+        if folder.is_dir()
+        else []
+    )
 
 
 def main() -> None:
-    if not os.environ.get("LEVELUP_MIRROR"):
-        print("note: LEVELUP_MIRROR is not set; the benchmark will fetch over the network")
-    with tempfile.TemporaryDirectory(prefix="levelup-bench-") as tmp:
-        data = Path(tmp) / "data"
-        cold = run_once(data)
-        warm = run_once(data)
-    print(f"{'run':<22}{'wall s':>10}{'peak RSS MiB':>15}{'exit':>6}")
-    print(f"{'cold (empty data dir)':<22}{cold[0]:>10.1f}{cold[1]:>15.0f}{cold[2]:>6}")
-    print(f"{'no change':<22}{warm[0]:>10.1f}{warm[1]:>15.0f}{warm[2]:>6}")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    mirror = os.environ.get("LEVELUP_MIRROR")
+    if not mirror:
+        raise SystemExit("set LEVELUP_MIRROR (e.g. LEVELUP_MIRROR=../shared/data)")
+    mirror = Path(mirror).resolve()
+    with tempfile.TemporaryDirectory(prefix="levelup-bench-refresh-") as tmp:
+        tmp = Path(tmp)
+        data = tmp / "data"
+        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        env.update(LEVELUP_DATA_DIR=str(data), LEVELUP_MIRROR=str(mirror), PYTHONPATH=str(PROJECT))
+        figures: dict[str, list] = {}
+
+        def record(name: str, m) -> None:
+            figures.setdefault(name, []).append(m)
+
+        print("cold run (empty data dir) ...", flush=True)
+        record("cold", run_measured(levelup("run"), env))
+        no_change_releases = 0
+        for i in range(args.repeats):
+            print(f"repeat {i + 1}: no change, floor, forced full refresh ...", flush=True)
+            before = releases(data)
+            record("no change", run_measured(levelup("run"), env))
+            no_change_releases += len(releases(data)) - len(before)
+            record("floor", run_measured(levelup("run", "--job", "noop"), env))
+            record("full refresh", run_measured(levelup("run", "--force"), env))
+        # one feed: each repeat revises the feed again relative to the real file (a new version every time)
+        one_feed_models = []
+        for i in range(args.repeats):
+            print(f"repeat {i + 1}: one feed's source revised ...", flush=True)
+            revised = tmp / f"mirror-{i}"
+            revised_mirror(mirror, revised)
+            if i % 2 == 1:  # alternate between the revised and the real file, so each run sees a change
+                shutil.rmtree(revised)
+                revised = mirror
+            m = run_measured(levelup("run"), {**env, "LEVELUP_MIRROR": str(revised)})
+            record("one feed", m)
+            run_results = json.loads((data / "warehouse" / "last_build" / "run_results.json").read_text())
+            one_feed_models.append(
+                sum(1 for r in run_results["results"] if r["unique_id"].startswith("model."))
+            )
+        total_models = sum(
+            1
+            for n in json.loads((data / "warehouse" / "last_build" / "manifest.json").read_text())[
+                "nodes"
+            ].values()
+            if n["resource_type"] == "model"
+        )
+
+    floor = median([m.seconds for m in figures["floor"]])
+    rows = []
+    for name in ("cold", "no change", "one feed", "full refresh", "floor"):
+        secs = [m.seconds for m in figures[name]]
+        rss = max(m.peak_rss_mb for m in figures[name])
+        note = {
+            "no change": f"<= 10 s: {'met' if median(secs) <= 10 else 'MISSED'}; new releases: {no_change_releases}",
+            "one feed": f"{median(one_feed_models):.0f} of {total_models} dbt models rebuilt",
+            "full refresh": f"ratio to floor {median(secs) / floor:.1f}x (target <= 2)",
+            "cold": f"ratio to floor {median(secs) / floor:.1f}x",
+        }.get(name, "Dagster job with no op")
+        rows.append([name, spread(secs), f"{rss:,.0f}", note])
+    print()
+    print(table(rows, ["run", "wall s, median (min-max)", "peak RSS MiB", "note"]))
 
 
 if __name__ == "__main__":
