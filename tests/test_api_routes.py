@@ -356,15 +356,38 @@ def test_search_ranks_exact_then_prefix(api):
 
 
 def test_similar_areas_come_from_the_similar_areas_mart_when_it_exists(api, api_data, tmp_path):
-    r = get(api, f"/api/v1/geo/related/{SHEFFIELD}/similar", 404)
-    assert r.json()["type"].endswith("/mart-unavailable") and "similar_areas" in r.json()["detail"]
-    assert get(api, f"/api/v1/geo/related/{SHEFFIELD}").json()["similar"] is None
+    # the published release carries the similar-areas marts: the answer is the mart's rows, in rank order
+    with duckdb.connect(str(api_data.release / "marts.duckdb"), read_only=True) as con:
+        models = [m for (m,) in con.execute("select distinct model from similar_areas order by 1").fetchall()]
+        expected = con.execute(
+            "select neighbour_code from similar_areas where model = ? and area_code = ? order by rank limit 5",
+            [models[0], SHEFFIELD],
+        ).fetchall()
+    body = get(api, f"/api/v1/geo/related/{SHEFFIELD}/similar?limit=5").json()
+    assert body["models"] == models and body["model"] == models[0]
+    assert [a["areacd"] for a in body["areas"]] == [c for (c,) in expected] and len(expected) == 5
+    assert get(api, f"/api/v1/geo/related/{SHEFFIELD}").json()["similar"][0]["areacd"] == expected[0][0]
+
+    # a release without them: 404 naming the mart, and `related` says null
+    bare = tmp_path / "bare"
+    variant_release(
+        bare, api_data.release, "20990101T000000000Z", ["drop table similar_areas", "drop table area_clusters"]
+    )
+    (bare / "releases" / "current").symlink_to("20990101T000000000Z")
+    with make_client(bare) as c:
+        r = get(c, f"/api/v1/geo/related/{SHEFFIELD}/similar", 404)
+        assert r.json()["type"].endswith("/mart-unavailable") and "similar_areas" in r.json()["detail"]
+        assert get(c, f"/api/v1/geo/related/{SHEFFIELD}").json()["similar"] is None
+
+    # another release's models: the default is the first, `model` picks one, an unknown model is a 400
     data = tmp_path / "data"
     variant_release(
         data,
         api_data.release,
         "20990101T000000000Z",
         [
+            "drop table similar_areas",
+            "drop table area_clusters",
             """create table similar_areas as select * from (values
                ('kmeans_8', 'E08000039', 2, 'E08000025', 'Birmingham', 1.5),
                ('kmeans_8', 'E08000039', 1, 'E08000035', 'Leeds', 0.7),

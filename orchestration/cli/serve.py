@@ -22,7 +22,7 @@ tokens = typer.Typer(
 def serve(
     host: str = typer.Option(None, help="address to listen on (default LEVELUP_API_HOST, 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default LEVELUP_API_PORT, 8000)"),
-    workers: int = typer.Option(None, help="worker processes (default LEVELUP_API_WORKERS, 1)"),
+    workers: int = typer.Option(None, help="worker processes (default LEVELUP_API_WORKERS, 2: one per core)"),
     log_level: str = typer.Option("info", help="uvicorn log level"),
 ) -> None:
     """Serve the data API (read-only) over the current release and any retained one."""
