@@ -366,7 +366,9 @@ def _parse_check_land_in(feed, settings, store, got, current, accept, finish, co
                 try:
                     sha = settle()
                 except FetchError as moved:
-                    return finish("failed", str(moved), **common, bytes=got.n_bytes, contract_result="not_run")
+                    return finish(
+                        "failed", str(moved), **common, bytes=got.n_bytes, contract_result="not_run"
+                    )
                 if (known := known_version(sha)) is not None:
                     return known
             return finish(

@@ -371,7 +371,10 @@ def test_similar_areas_come_from_the_similar_areas_mart_when_it_exists(api, api_
     # a release without them: 404 naming the mart, and `related` says null
     bare = tmp_path / "bare"
     variant_release(
-        bare, api_data.release, "20990101T000000000Z", ["drop table similar_areas", "drop table area_clusters"]
+        bare,
+        api_data.release,
+        "20990101T000000000Z",
+        ["drop table similar_areas", "drop table area_clusters"],
     )
     (bare / "releases" / "current").symlink_to("20990101T000000000Z")
     with make_client(bare) as c:
