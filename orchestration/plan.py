@@ -51,7 +51,9 @@ class RefreshPlan:
         )
 
 
-def plan_refresh(registry: Registry, settings: Settings, *, force: bool = False) -> RefreshPlan:
+def preflight(registry: Registry, settings: Settings) -> None:
+    """Refuse at once, with one message, when no source can be read: no mirror and no source host reachable,
+    or a mirror setting that is not a directory. Cheap (TCP connects, no download): run it before any work."""
     feeds = registry.open_feeds
     if settings.mirror is None:
         down = unreachable_hosts(feeds, settings.preflight_timeout)
@@ -64,6 +66,15 @@ def plan_refresh(registry: Registry, settings: Settings, *, force: bool = False)
             )
     elif not settings.mirror.is_dir():
         raise SourcesUnreachable(f"LEVELUP_MIRROR={settings.mirror} is not a directory")
+
+
+def plan_refresh(
+    registry: Registry, settings: Settings, *, force: bool = False, checked: bool = False
+) -> RefreshPlan:
+    """What a refresh must rebuild. `checked`: the caller already ran `preflight`."""
+    if not checked:
+        preflight(registry, settings)
+    feeds = registry.open_feeds
     cur = current_dir(settings.releases_dir)
     inputs = release_inputs(settings)
     plan = RefreshPlan(previous_release=cur.name if cur else None, inputs=inputs)

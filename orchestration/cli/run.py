@@ -79,10 +79,17 @@ def run(
     summary. When nothing changed since the current release it says so and exits 0 (no dbt work, no release)."""
     from core.registry import load_registry
     from core.runlock import RunLockHeld, run_lock
-    from orchestration.plan import SourcesUnreachable, plan_refresh
+    from orchestration.plan import SourcesUnreachable, plan_refresh, preflight
 
     started = time.time()
     settings = prepare_environment()
+    registry = load_registry()
+    if job == "full_refresh":
+        try:  # before any work (dbt parse, Dagster): no source readable means one message, exit 2
+            preflight(registry, settings)
+        except SourcesUnreachable as exc:
+            typer.echo(f"[run] {exc}", err=True)
+            raise typer.Exit(2) from None
     try:
         lock = run_lock(settings, command=f"levelup run --job {job}")
         lock.__enter__()
@@ -94,11 +101,7 @@ def run(
         typer.echo(f"[run] data dir {settings.data_dir}; mirror {settings.mirror or '(network)'}")
         plan = None
         if job == "full_refresh":
-            try:
-                plan = plan_refresh(load_registry(), settings, force=force)
-            except SourcesUnreachable as exc:
-                typer.echo(f"[run] {exc}", err=True)
-                raise typer.Exit(2) from None
+            plan = plan_refresh(registry, settings, force=force, checked=True)
             for fid, err in plan.source_errors.items():
                 typer.echo(f"[run] could not check source of {fid}: {err.splitlines()[0]}", err=True)
             if plan.nothing_changed:
