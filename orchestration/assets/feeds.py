@@ -79,6 +79,7 @@ def ingest_assets(registry: Registry) -> AssetsDefinition:
         settings = get_settings()
         selected = [feeds[k] for k in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())]
         no_version = []
+        _import_before_threads()
         with ThreadPoolExecutor(max_workers=INGEST_THREADS) as pool:
             futures = {
                 pool.submit(ingest_feed, f, settings, raise_on_failure=False, accept=check_version): f
@@ -173,3 +174,13 @@ def custom_areas(context: AssetExecutionContext):
     yield MaterializeResult(
         metadata={k: v for k, v in summary.items() if k != "files"} | {"files": len(summary["files"])}
     )
+
+
+def _import_before_threads() -> None:
+    """Load lazily imported modules once, before the ingest threads start: two threads importing the same
+    package at once can see it half-initialised (seen once as `partially initialized module
+    'sqlalchemy.orm.exc'`)."""
+    import ibis
+    import sqlalchemy.orm  # noqa: F401  (Dagster's storage and Great Expectations use it)
+
+    ibis.duckdb  # noqa: B018  (Ibis loads a backend on first attribute access)
