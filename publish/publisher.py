@@ -32,6 +32,7 @@ from core.crashpoint import crashpoint
 from core.fingerprint import release_inputs
 from core.registry import Registry, load_registry
 from core.settings import Settings, get_settings
+from ingest.custom_areas import last_attempt as last_custom_areas_attempt
 from ingest.freshness import feed_freshness
 from ingest.land import FeedStore
 from publish import release as rel
@@ -140,6 +141,52 @@ def _restricted_summary(settings: Settings, feed) -> dict:
         "last_ingest_message": redact(last.get("message") or "") if status == "failed" else None,
         "is_stale": status == "failed",
     }
+
+
+def custom_areas_report(settings: Settings) -> dict:
+    """How the analysts' custom areas fared: the last landing attempt (a rejected file is `failed`, with its
+    message, and the previous list stays in use) and every area that yields no row in custom_area_indicators,
+    with why (no member matched a known area; or the members matched but no additive indicator covers them)."""
+    attempt = last_custom_areas_attempt(settings)
+    out = {
+        "status": attempt.get("status", "none"),
+        "message": attempt.get("message"),
+        "finished_at": attempt.get("finished_at"),
+        "areas": 0,
+        "without_rows": [],
+    }
+    if not settings.warehouse_path.exists():
+        return out
+    try:
+        with duckdb.connect(":memory:") as con:
+            con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
+            rows = con.execute(
+                """
+                with m as (
+                    select custom_area, count(*) as listed, count(*) filter (where is_matched) as matched
+                    from wh.intermediate.int_geography_custom_area_members group by custom_area
+                ),
+                p as (select distinct custom_area from wh.marts.custom_area_indicators)
+                select m.custom_area, m.listed, m.matched, p.custom_area is not null
+                from m left join p on p.custom_area = m.custom_area order by m.custom_area
+                """
+            ).fetchall()
+    except duckdb.Error:  # a warehouse without the custom-area models (first run failed early)
+        return out
+    out["areas"] = len(rows)
+    for area, listed, matched, has_rows in rows:
+        if has_rows:
+            continue
+        reason = (
+            f"none of its {listed} members matches a known area (check the codes)"
+            if not matched
+            else f"{matched} of its {listed} members match, but no additive (count) indicator is published for "
+            "them, so the area has no row"
+        )
+        out["without_rows"].append(
+            {"custom_area": area, "members": listed, "matched": matched, "reason": reason}
+        )
+    return out
 
 
 def plan_marts(settings: Settings, verdicts: dict[str, MartVerdict]) -> list[rel.MartPlan]:
@@ -324,6 +371,7 @@ def publish_release(
         "consistency_rule": CONSISTENCY_RULE,
         "inputs": inputs,
         "feeds": feeds,
+        "custom_areas": custom_areas_report(settings),
         "rejected_versions": rejected,
         "marts": {
             p.name: {
