@@ -42,7 +42,7 @@ from quality.gate import MartVerdict, dbt_verdicts, upstream_feeds
 from quality.release_checks import check_marts
 from restricted.keys import redact
 from restricted.scanner import scan_release
-from restricted.zone import Zone, read_export_log, read_log
+from restricted.zone import Zone, pending_deliveries, read_export_log, read_log
 
 log = logging.getLogger(__name__)
 
@@ -119,15 +119,31 @@ def feed_summary(settings: Settings, registry: Registry) -> dict[str, dict]:
 
 
 def _restricted_summary(settings: Settings, feed) -> dict:
+    """A restricted feed is failed when a delivery still waiting in the landing zone could not be landed (wrong
+    key, truncated or tampered file, contract) or when the zone's last export failed (e.g. the current version
+    cannot be decrypted with the configured key); the previous good export keeps serving meanwhile. Each delivery
+    is judged by its own latest attempt, so a good delivery landed in the same run does not hide a bad one."""
     zone = Zone(settings)
     attempts = read_log(settings, feed.id)
-    exports = read_export_log(settings)
-    events = sorted(attempts + exports, key=lambda e: e.get("finished_at") or e.get("started_at") or "")
-    last = events[-1] if events else {}
-    status = last.get("status", "no_delivery") if last else "no_delivery"
-    if status in ("landed", "exported", "unchanged", "no_delivery"):
-        status = "landed" if status in ("landed", "exported") else status
+    exports = [e for e in read_export_log(settings) if e.get("feed_id") in (None, feed.id)]
+    waiting = {p.name for p in pending_deliveries(settings, feed)}
+    latest: dict[str, dict] = {}
+    for e in attempts:
+        latest[e.get("delivery") or ""] = e
+    problems = [
+        f"delivery {name}: {e.get('message') or 'failed'}"
+        for name, e in sorted(latest.items())
+        if name in waiting and e.get("status") == "failed"
+    ]
+    if exports and exports[-1].get("status") == "failed":
+        problems.append(f"restricted export: {exports[-1].get('message') or 'failed'}")
     cur = zone.current_version(feed.id)
+    if problems:
+        status = "failed"
+    elif cur.exists() or any(e.get("status") == "landed" for e in attempts):
+        status = "landed"
+    else:
+        status = "no_delivery"
     return {
         "title": feed.title,
         "family": feed.family,
@@ -138,7 +154,7 @@ def _restricted_summary(settings: Settings, feed) -> dict:
         "current_version": cur.resolve().name if cur.exists() else None,
         "rows": None,
         "last_ingest_status": status,
-        "last_ingest_message": redact(last.get("message") or "") if status == "failed" else None,
+        "last_ingest_message": redact("\n".join(problems)) if problems else None,
         "is_stale": status == "failed",
     }
 
