@@ -348,3 +348,93 @@ def test_yaml_custom_area_with_more_than_9999_members_reports_the_right_position
     assert len(rows) == 12_000
     assert [r["source_row"] for r in rows[:2]] == [4, 5] and rows[-1]["source_row"] == 12_003
     assert len({r["source_row"] for r in rows}) == 12_000  # every member its own line, no collision
+
+
+# -- defect 12: one message per cause, the real column, a diagnosis (the real pay feed, the real ingest path) --
+
+PAY_FEED = "gross-median-weekly-pay"
+
+
+def _pay_rows(mirror: Path) -> tuple[list[str], list[list[str]], str]:
+    from core.registry import load_registry
+
+    rel = load_registry().get(PAY_FEED).mirror_path
+    with open(mirror / rel, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1:], rel
+
+
+def _text(header, body) -> bytes:
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([header, *body])
+    return buf.getvalue().encode()
+
+
+def _shift(header, body):
+    """Every row moved one column right after the area code (same width: the last column falls off)."""
+    return [[r[0], "", *r[1:-1]] for r in body]
+
+
+def _thousands(header, body):
+    i = header.index("observation")
+    return [[f"{float(c) * 10:,.1f}" if j == i and c and n % 5 == 0 else c for j, c in enumerate(r)]
+            for n, r in enumerate(body)]  # fmt: skip
+
+
+def _rescaled(header, body):
+    i = header.index("observation")
+    return [[f"{float(c) * 100:.1f}" if j == i and c else c for j, c in enumerate(r)] for r in body]
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize(
+    "case, fn, expected",
+    [
+        ("shifted", _shift, "columns are shifted"),
+        ("thousands", _thousands, "values use thousands separators, e.g. "),
+        ("rescaled", _rescaled, "values look rescaled: divided by 100 they fall within the range"),
+    ],
+)
+def test_a_broken_version_gets_one_message_per_cause_with_a_diagnosis(
+    case, fn, expected, mirror, tmp_path, monkeypatch, data_dir
+):
+    from core.registry import load_registry
+    from ingest.pipeline import ingest_feed
+
+    header, body, rel = _pay_rows(mirror)
+    overlay = tmp_path / "mirror"
+    (overlay / rel).parent.mkdir(parents=True)
+    monkeypatch.setenv("LEVELUP_MIRROR", str(overlay))
+    (overlay / rel).write_bytes(_text(header, fn(header, body)))
+    res = ingest_feed(load_registry().get(PAY_FEED), raise_on_failure=False)
+    assert res.status == "failed"
+    message = res.message
+    assert expected in message, message
+    assert message.count(expected.split(":")[0]) == 1, message  # said once, not once per column
+    assert "TypeError" not in message and "Traceback" not in message
+    assert f"'{PAY_FEED}'" in message
+    if case != "shifted":
+        assert "broke its contract (1 cause(s))" in message, message
+        assert "column 'observation'" in message and "line " in message, message  # the real column, its rows
+        assert "column 'areacd'" not in message and "column 'period'" not in message, message
+
+
+@pytest.mark.mirror
+@pytest.mark.xfail(
+    strict=True,
+    reason="ingest/contract.py (the lead's) still reports the unique-key failure a shift causes as a second cause: "
+    "_shifted() should also absorb frame-level failures over the shifted columns",
+)
+def test_a_shifted_file_is_reported_as_one_cause(mirror, tmp_path, monkeypatch, data_dir):
+    from core.registry import load_registry
+    from ingest.pipeline import ingest_feed
+
+    header, body, rel = _pay_rows(mirror)
+    overlay = tmp_path / "mirror"
+    (overlay / rel).parent.mkdir(parents=True)
+    monkeypatch.setenv("LEVELUP_MIRROR", str(overlay))
+    (overlay / rel).write_bytes(_text(header, _shift(header, body)))
+    res = ingest_feed(load_registry().get(PAY_FEED), raise_on_failure=False)
+    assert "broke its contract (1 cause(s))" in res.message, res.message

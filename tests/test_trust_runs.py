@@ -19,6 +19,7 @@ from helpers import overlay_mirror
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow, pytest.mark.xdist_group("trust_runs")]
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 EVIL = "=cmd|' /C calc'!A0"
 PAY = "ess/gross-median-weekly-pay/gross-median-weekly-pay.csv"
 
@@ -122,7 +123,7 @@ def test_a_rejected_custom_area_file_fails_the_run_is_reported_and_the_previous_
 
 # -- defect 4: a registry path outside the mirror ------------------------------------------------------------
 
-OVERLAY = """feeds:
+STANZA = """
   - id: passwd-probe
     title: Probe
     family: ess
@@ -139,9 +140,9 @@ def test_a_feed_reading_outside_the_mirror_stops_the_run_and_nothing_of_the_file
 ):
     data = published.copy_to(tmp_path / "data")
     before = manifest(data)["release_id"]
-    overlay = tmp_path / "overlay.yaml"
-    overlay.write_text(OVERLAY.format(path=json.dumps(path)))
-    res = levelup(data, mirror, "run", LEVELUP_REGISTRY_OVERLAYS=str(overlay))
+    registry = tmp_path / "feeds.yaml"  # the project's registry (feeds is its last section) + one stanza
+    registry.write_text((ROOT / "registry" / "feeds.yaml").read_text() + STANZA.format(path=json.dumps(path)))
+    res = levelup(data, mirror, "run", LEVELUP_REGISTRY=str(registry))
     assert res.returncode == 2, shown(res)
     assert "feed 'passwd-probe': field 'mirror_path'" in res.stderr
     assert "Traceback" not in res.stderr
