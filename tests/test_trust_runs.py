@@ -131,6 +131,8 @@ STANZA = """
     licence: OGL-3.0
     url: https://example.org/probe.csv
     mirror_path: {path}
+    indicators:
+      - {{name: Probe count, measure_type: count, unit: people}}
 """
 
 
