@@ -105,6 +105,18 @@ class ColumnSpec(Strict):
     pattern: str | None = None
     regex: bool = False  # `name` is a regular expression matching one or more columns
 
+    @field_validator("name")
+    @classmethod
+    def _no_template(cls, v: str) -> str:
+        return _plain_text(v)
+
+    @field_validator("allowed")
+    @classmethod
+    def _no_template_in_values(cls, v: list[str] | None) -> list[str] | None:
+        for item in v or []:
+            _plain_text(item)
+        return v
+
     @field_validator("pattern")
     @classmethod
     def _regex_compiles(cls, v: str | None) -> str | None:
@@ -133,6 +145,14 @@ class ParserSpec(Strict):
     rename: dict[str, str] = Field(default_factory=dict)
     constants: dict[str, str] = Field(default_factory=dict)
     json_layout: Literal["records", "els_geo_metadata"] | None = None
+
+    @field_validator("rename", "constants")
+    @classmethod
+    def _no_template(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            _plain_text(key)
+            _plain_text(value)
+        return v
 
 
 class FeedSpec(Strict):
@@ -169,16 +189,16 @@ class FeedSpec(Strict):
         if v is None:
             return v
         parts = Path(v).parts
-        if Path(v).is_absolute() or v.startswith("~") or ".." in parts or "\\" in v:
+        if Path(v).is_absolute() or v.startswith("~") or ".." in parts or "\\" in v or "\x00" in v:
             raise ValueError(f"{v!r} must be a relative path inside the mirror, without '..'")
-        return v
+        return _plain_text(v)
 
     @field_validator("landing_pattern")
     @classmethod
     def _pattern_is_a_name(cls, v: str | None) -> str | None:
         if v is not None and ("/" in v or "\\" in v or ".." in v):
             raise ValueError(f"{v!r} must be a file-name pattern (no folders, no '..')")
-        return v
+        return _plain_text(v)
 
     @field_validator("id")
     @classmethod
@@ -192,7 +212,7 @@ class FeedSpec(Strict):
     def _http(cls, v: str | None) -> str | None:
         if v is not None and not re.match(r"^https?://[^\s/]+/\S*$", v):
             raise ValueError(f"{v!r} is not an http(s) URL")
-        return v
+        return _plain_text(v)  # the url is quoted in dbt source descriptions too
 
     @field_validator("missions")
     @classmethod

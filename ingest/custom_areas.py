@@ -33,15 +33,17 @@ well formed but unknown are not errors: they are reported as "not matched" in th
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from core.fsio import finish_atomic
+from core.fsio import atomic_write_text, finish_atomic
 from core.settings import Settings, get_settings
 
 FEED_ID = "custom-areas"
@@ -97,9 +99,32 @@ def _read_csv(path: Path) -> list[dict]:
         return rows
 
 
-def _read_yaml(path: Path) -> list[dict]:
+def _member_lines(text: str) -> dict[tuple[int, int], int]:
+    """(area #, member #) -> the 1-based line of that member in the YAML text (empty if the layout is unusual)."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[int, int], int] = {}
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    for key, value in root.value:
+        if getattr(key, "value", None) != "custom_areas" or not isinstance(value, yaml.SequenceNode):
+            continue
+        for i, area in enumerate(value.value, start=1):
+            if not isinstance(area, yaml.MappingNode):
+                continue
+            for k, v in area.value:
+                if getattr(k, "value", None) == "members" and isinstance(v, yaml.SequenceNode):
+                    for j, member in enumerate(v.value, start=1):
+                        lines[(i, j)] = member.start_mark.line + 1
+    return lines
+
+
+def _read_yaml(path: Path) -> list[dict]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CustomAreaError(f"{path.name}: not valid YAML: {exc}") from exc
     areas = doc.get("custom_areas") if isinstance(doc, dict) else None
@@ -107,6 +132,7 @@ def _read_yaml(path: Path) -> list[dict]:
         raise CustomAreaError(
             f"{path.name}: expected a top-level key `custom_areas:` holding a list of areas"
         )
+    lines = _member_lines(text)
     rows = []
     for i, area in enumerate(areas, start=1):
         if not isinstance(area, dict) or not isinstance(area.get("members"), list):
@@ -114,12 +140,16 @@ def _read_yaml(path: Path) -> list[dict]:
                 f"{path.name}: area #{i} must be a mapping with `name` and a `members` list"
             )
         for j, code in enumerate(area["members"], start=1):
+            line = lines.get((i, j))
             rows.append(
                 {
                     "custom_area": str(area.get("name") or "").strip(),
                     "description": (str(area["description"]).strip() if area.get("description") else None),
                     "member_code": str(code).strip(),
-                    "source_row": i * 10000 + j,
+                    # source_row: the member's line in the file (its position in the file when unknown); the
+                    # error messages name the area and member by position, whatever the list's length
+                    "source_row": line if line is not None else len(rows) + 1,
+                    "where": f"area #{i} member #{j}" + (f" (line {line})" if line is not None else ""),
                 }
             )
     return rows
@@ -139,11 +169,7 @@ def read_custom_areas(folder: Path) -> list[dict]:
         kinds: dict[str, set] = {}
         members: set[tuple[str, str]] = set()
         for r in rows:
-            where = (
-                f"{path.name} row {r['source_row']}"
-                if suffix == ".csv"
-                else f"{path.name} area #{r['source_row'] // 10000} member #{r['source_row'] % 10000}"
-            )
+            where = f"{path.name} " + r.get("where", f"row {r['source_row']}")
             area, code = r["custom_area"], r["member_code"].upper()
             if not area:
                 raise CustomAreaError(f"{where}: empty custom_area name")
@@ -178,28 +204,69 @@ def read_custom_areas(folder: Path) -> list[dict]:
     return out
 
 
+def attempt_path(settings: Settings) -> Path:
+    """The record of the last landing attempt (landed or failed, with the message) the publisher reports."""
+    return settings.raw_dir / FEED_ID / "last_attempt.json"
+
+
+def last_attempt(settings: Settings | None = None) -> dict:
+    """The last landing attempt, {} if there was none (or it cannot be read)."""
+    settings = settings or get_settings()
+    try:
+        return json.loads(attempt_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def land_custom_areas(settings: Settings | None = None) -> dict:
     """Validate the custom-area folder and land it as raw/custom-areas/current.parquet (atomically).
 
     Returns a summary: {"status", "files", "areas", "members", "path"}. Raises CustomAreaError on a bad file,
-    in which case the previously landed file stays in place.
+    in which case the previously landed file stays in place. Either way the attempt is recorded in
+    raw/custom-areas/last_attempt.json (status, message, time), which the release manifest and run summary report.
     """
     settings = settings or get_settings()
-    rows = read_custom_areas(settings.custom_areas_dir)
-    table = pa.Table.from_pylist(rows, schema=SCHEMA)
     out_dir = settings.raw_dir / FEED_ID
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "current.parquet"
+    try:
+        rows = read_custom_areas(settings.custom_areas_dir)
+    except CustomAreaError as exc:
+        atomic_write_text(
+            attempt_path(settings),
+            json.dumps(
+                {
+                    "status": "failed",
+                    "message": str(exc),
+                    "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "kept_previous": target.exists(),
+                }
+            ),
+        )
+        raise
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
     tmp = out_dir / f".current.parquet.tmp-{os.getpid()}"
     pq.write_table(table, tmp)
     finish_atomic(tmp, target)  # replaces a file or a symlink atomically; readers see the old or the new file
-    return {
+    summary = {
         "status": "landed",
         "files": sorted({r["source_file"] for r in rows}),
         "areas": len({r["custom_area"] for r in rows}),
         "members": len(rows),
         "path": str(target),
     }
+    atomic_write_text(
+        attempt_path(settings),
+        json.dumps(
+            {
+                "status": "landed",
+                "message": None,
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                **{k: summary[k] for k in ("files", "areas", "members")},
+            }
+        ),
+    )
+    return summary
 
 
 if __name__ == "__main__":  # pragma: no cover

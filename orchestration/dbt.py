@@ -9,8 +9,10 @@ Dagster asset keys (`<schema>/<name>`) and turns dbt tests into non-blocking ass
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -18,6 +20,7 @@ from dagster import AssetCheckSpec, AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
 from core.dbt import dbt_executable
+from core.settings import SECRET_VARIABLES
 from warehouse.project import ensure_manifest, manifest_path, project_dir
 
 
@@ -67,6 +70,34 @@ def dbt_project() -> DbtProject:
     return project
 
 
+_environ_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def secrets_hidden() -> Iterator[None]:
+    """os.environ without the secret variables for the duration of the block. dagster-dbt builds the dbt child's
+    environment from `os.environ.copy()` (and initialises dbt's adapter in this process), with no way to pass
+    one: so the secrets are taken out while it does, and put back after. The steps of a run execute one after
+    the other (in_process_executor), so no other step needs the key meanwhile."""
+    with _environ_guard:
+        saved = {k: os.environ.pop(k) for k in SECRET_VARIABLES if k in os.environ}
+        try:
+            yield
+        finally:
+            os.environ.update(saved)
+
+
+class SecretFreeDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, except the dbt process never sees LEVELUP_RESTRICTED_KEY & co in its environment
+    (registry text is refused if it holds a template, and dbt could not read a secret even if one got through)."""
+
+    def cli(self, args, **kwargs):  # noqa: D102 - DbtCliResource.cli, with the secrets hidden at spawn time
+        with secrets_hidden():
+            return super().cli(args, **kwargs)
+
+
 def dbt_resource() -> DbtCliResource:
     root = project_dir()
-    return DbtCliResource(project_dir=str(root), profiles_dir=str(root), dbt_executable=str(dbt_executable()))
+    return SecretFreeDbtCliResource(
+        project_dir=str(root), profiles_dir=str(root), dbt_executable=str(dbt_executable())
+    )

@@ -32,6 +32,7 @@ from core.crashpoint import crashpoint
 from core.fingerprint import release_inputs
 from core.registry import Registry, load_registry
 from core.settings import Settings, get_settings
+from ingest.custom_areas import last_attempt as last_custom_areas_attempt
 from ingest.freshness import feed_freshness
 from ingest.land import FeedStore
 from publish import release as rel
@@ -41,7 +42,7 @@ from quality.gate import MartVerdict, dbt_verdicts, upstream_feeds
 from quality.release_checks import check_marts
 from restricted.keys import redact
 from restricted.scanner import scan_release
-from restricted.zone import Zone, read_export_log, read_log
+from restricted.zone import Zone, pending_deliveries, read_export_log, read_log
 
 log = logging.getLogger(__name__)
 
@@ -118,15 +119,31 @@ def feed_summary(settings: Settings, registry: Registry) -> dict[str, dict]:
 
 
 def _restricted_summary(settings: Settings, feed) -> dict:
+    """A restricted feed is failed when a delivery still waiting in the landing zone could not be landed (wrong
+    key, truncated or tampered file, contract) or when the zone's last export failed (e.g. the current version
+    cannot be decrypted with the configured key); the previous good export keeps serving meanwhile. Each delivery
+    is judged by its own latest attempt, so a good delivery landed in the same run does not hide a bad one."""
     zone = Zone(settings)
     attempts = read_log(settings, feed.id)
-    exports = read_export_log(settings)
-    events = sorted(attempts + exports, key=lambda e: e.get("finished_at") or e.get("started_at") or "")
-    last = events[-1] if events else {}
-    status = last.get("status", "no_delivery") if last else "no_delivery"
-    if status in ("landed", "exported", "unchanged", "no_delivery"):
-        status = "landed" if status in ("landed", "exported") else status
+    exports = [e for e in read_export_log(settings) if e.get("feed_id") in (None, feed.id)]
+    waiting = {p.name for p in pending_deliveries(settings, feed)}
+    latest: dict[str, dict] = {}
+    for e in attempts:
+        latest[e.get("delivery") or ""] = e
+    problems = [
+        f"delivery {name}: {e.get('message') or 'failed'}"
+        for name, e in sorted(latest.items())
+        if name in waiting and e.get("status") == "failed"
+    ]
+    if exports and exports[-1].get("status") == "failed":
+        problems.append(f"restricted export: {exports[-1].get('message') or 'failed'}")
     cur = zone.current_version(feed.id)
+    if problems:
+        status = "failed"
+    elif cur.exists() or any(e.get("status") == "landed" for e in attempts):
+        status = "landed"
+    else:
+        status = "no_delivery"
     return {
         "title": feed.title,
         "family": feed.family,
@@ -137,9 +154,55 @@ def _restricted_summary(settings: Settings, feed) -> dict:
         "current_version": cur.resolve().name if cur.exists() else None,
         "rows": None,
         "last_ingest_status": status,
-        "last_ingest_message": redact(last.get("message") or "") if status == "failed" else None,
+        "last_ingest_message": redact("\n".join(problems)) if problems else None,
         "is_stale": status == "failed",
     }
+
+
+def custom_areas_report(settings: Settings) -> dict:
+    """How the analysts' custom areas fared: the last landing attempt (a rejected file is `failed`, with its
+    message, and the previous list stays in use) and every area that yields no row in custom_area_indicators,
+    with why (no member matched a known area; or the members matched but no additive indicator covers them)."""
+    attempt = last_custom_areas_attempt(settings)
+    out = {
+        "status": attempt.get("status", "none"),
+        "message": attempt.get("message"),
+        "finished_at": attempt.get("finished_at"),
+        "areas": 0,
+        "without_rows": [],
+    }
+    if not settings.warehouse_path.exists():
+        return out
+    try:
+        with duckdb.connect(":memory:") as con:
+            con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
+            rows = con.execute(
+                """
+                with m as (
+                    select custom_area, count(*) as listed, count(*) filter (where is_matched) as matched
+                    from wh.intermediate.int_geography_custom_area_members group by custom_area
+                ),
+                p as (select distinct custom_area from wh.marts.custom_area_indicators)
+                select m.custom_area, m.listed, m.matched, p.custom_area is not null
+                from m left join p on p.custom_area = m.custom_area order by m.custom_area
+                """
+            ).fetchall()
+    except duckdb.Error:  # a warehouse without the custom-area models (first run failed early)
+        return out
+    out["areas"] = len(rows)
+    for area, listed, matched, has_rows in rows:
+        if has_rows:
+            continue
+        reason = (
+            f"none of its {listed} members matches a known area (check the codes)"
+            if not matched
+            else f"{matched} of its {listed} members match, but no additive (count) indicator is published for "
+            "them, so the area has no row"
+        )
+        out["without_rows"].append(
+            {"custom_area": area, "members": listed, "matched": matched, "reason": reason}
+        )
+    return out
 
 
 def plan_marts(settings: Settings, verdicts: dict[str, MartVerdict]) -> list[rel.MartPlan]:
@@ -324,6 +387,7 @@ def publish_release(
         "consistency_rule": CONSISTENCY_RULE,
         "inputs": inputs,
         "feeds": feeds,
+        "custom_areas": custom_areas_report(settings),
         "rejected_versions": rejected,
         "marts": {
             p.name: {

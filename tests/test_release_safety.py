@@ -169,3 +169,23 @@ def test_next_run_succeeds_without_manual_cleanup(crash_sequence):
     assert not list((data / "releases").glob(".building-*"))
     m = json.loads((data / "releases" / "current" / "manifest.json").read_text())
     assert m["feeds"]["homicide-offences"]["rows"] > 0  # the feed interrupted mid-landing landed again
+
+
+def test_killed_runs_are_failed_at_the_next_start_and_leave_no_wal(crash_sequence):
+    # issue 13, defects 5 and 13: a SIGKILLed run must not stay STARTED (its writes=warehouse tag would keep every
+    # queued run waiting), the next start says so, and no SQLite write-ahead log is left in the Dagster home
+    from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+    data, _, _, recovered = crash_sequence
+    assert "[recover] run " in recovered.stdout and "is gone (killed?): marked failed" in recovered.stdout
+    home = data / "dagster_home"
+    assert not list(home.rglob("*-wal")), list(home.rglob("*-wal"))
+    with DagsterInstance.from_config(str(home)) as instance:
+        stuck = instance.get_runs(
+            filters=RunsFilter(
+                statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.QUEUED]
+            )
+        )
+        failed = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.FAILURE]))
+    assert stuck == []
+    assert len(failed) >= len(CRASH_POINTS)  # every killed run was marked failed

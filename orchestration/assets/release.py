@@ -4,6 +4,7 @@ Belongs here: the `release/current` asset and its `gate_<mart>` checks. The work
 `publish.publisher.publish_release`.
 """
 
+import json
 from pathlib import Path
 
 from dagster import (
@@ -45,15 +46,27 @@ def rebuild_without(context, dbt: DbtCliResource, feeds: list[str], reasons: lis
     if not models:
         return None
     target = dbt_target_dir()
-    inv = dbt.cli(
-        ["build", "--select", *[f"{m}+" for m in models], "--exclude", "resource_type:seed"],
-        manifest=last_build_dir() / "manifest.json",
-        raise_on_error=False,
-        target_path=target,
-    )
-    inv.wait()
+    selected = [f"{m}+" for m in models]
+    results: dict[str, dict] = {}
+    # `build` re-runs the lineage's models (seeds did not change); excluding the seeds also drops, in dbt's eager
+    # indirect selection, every test with a seed among its parents (e.g. the mission catalogue's plausible-range
+    # test), so `test` then re-runs every test of the lineage: each failure that caused the rejection is judged
+    # again on the restored version, never left standing from the first build.
+    for args in (
+        ["build", "--select", *selected, "--exclude", "resource_type:seed"],
+        ["test", "--select", *selected],
+    ):
+        (target / "run_results.json").unlink(missing_ok=True)
+        inv = dbt.cli(
+            args, manifest=last_build_dir() / "manifest.json", raise_on_error=False, target_path=target
+        )
+        inv.wait()
+        if (target / "run_results.json").exists():
+            results.update(
+                {r["unique_id"]: r for r in json.loads((target / "run_results.json").read_text())["results"]}
+            )
     out = last_build_dir() / "run_results.rebuild.json"
-    out.write_text((target / "run_results.json").read_text())
+    out.write_text(json.dumps({"results": list(results.values())}))
     return out
 
 

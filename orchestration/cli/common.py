@@ -57,10 +57,16 @@ def prepare_environment() -> Settings:
 def sync_dbt(quiet: bool = False) -> Path:
     """Regenerate the dbt files the registry implies, check every feed has its staging model, and make sure the
     manifest is current (dbt parse only if something changed). Exits 2 with the problems otherwise."""
+    from core.registry import RegistryError
     from warehouse.dbt_sync import check, sync
     from warehouse.project import ensure_manifest
 
-    for p in sync():
+    try:
+        changed = sync()
+    except RegistryError as exc:  # names the feed and field to fix; nothing was run or written
+        typer.echo(f"{exc}\nFix the registry (or overlay) and run again: nothing was run.", err=True)
+        raise typer.Exit(2) from None
+    for p in changed:
         if not quiet:
             typer.echo(f"[registry] regenerated {_shown(p)}")
     problems = check()

@@ -38,11 +38,20 @@ def _summary(run_ok: bool, release_before: str | None) -> int:
         typer.echo(f"{name:<40} {mart['status']:<13} {mart['rows'] or 0:>9}")
         for r in mart["reasons"]:
             typer.echo(f"    {r}")
+    areas = m.get("custom_areas") or {}
+    if areas.get("status") == "failed":
+        typer.echo("")
+        typer.echo("custom areas: REJECTED, the previous list stays in use")
+        typer.echo("    " + (areas.get("message") or "").replace("\n", "\n    "))
+    for a in areas.get("without_rows") or []:
+        typer.echo(f"custom area {a['custom_area']!r} has no row in custom_area_indicators: {a['reason']}")
     fresh_release = cur.name != release_before
     typer.echo("")
     typer.echo(f"Release: {cur}  ({'new' if fresh_release else 'unchanged: this run published nothing'})")
     typer.echo(f"Quality report: {cur / 'quality_report.html'}")
     failed_feeds = [f for f, v in m["feeds"].items() if v["last_ingest_status"] == "failed"]
+    if areas.get("status") == "failed":
+        failed_feeds.append("custom-areas")
     held = [n for n, v in m["marts"].items() if v["status"] in ("carried_over", "withheld")]
     if not run_ok or failed_feeds or held or not fresh_release:
         typer.echo(f"Attention: run_ok={run_ok} failed_feeds={failed_feeds} held_back_marts={held}", err=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from publish.exports.catalog import grain
+from publish.exports.cells import neutralise_sql
 
 OGL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 
@@ -60,7 +61,8 @@ def mart_columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[tuple[str, s
 
 
 def write_csv(con: duckdb.DuckDBPyConnection, mart: str, out: Path) -> None:
-    """CSV with ISO 8601 dates and UTC timestamps (…Z), `true`/`false`, empty for null."""
+    """CSV with ISO 8601 dates and UTC timestamps (…Z), `true`/`false`, empty for null, and text cells that start
+    like a spreadsheet formula (= + - @ tab CR) prefixed with a single quote (publish.exports.cells)."""
     exprs = []
     for name, typ in mart_columns(con, mart):
         q = '"' + name.replace('"', '""') + '"'
@@ -69,6 +71,8 @@ def write_csv(con: duckdb.DuckDBPyConnection, mart: str, out: Path) -> None:
             exprs.append(f"strftime(timezone('UTC', {q}), '%Y-%m-%dT%H:%M:%S.%fZ') as {q}")
         elif t.startswith("TIMESTAMP"):
             exprs.append(f"strftime({q}, '%Y-%m-%dT%H:%M:%S.%f') as {q}")
+        elif t == "VARCHAR":  # a text cell a spreadsheet would run as a formula gets a leading quote
+            exprs.append(f"{neutralise_sql(q)} as {q}")
         else:
             exprs.append(q)
     con.execute(

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from publish.exports.cells import neutralise
+
 WORKBOOK_COLUMNS = [
     "metric_id", "metric_name", "metric_kind", "area_code", "area_name", "geography_level", "period_start",
     "period_end", "value", "unit", "status", "status_reason", "is_proxy", "coverage", "source_feeds", "method",
@@ -44,7 +46,7 @@ def write_workbook(
     def styled(ws, values, font=None, wrap_cols=()):
         cells = []
         for i, v in enumerate(values):
-            c = WriteOnlyCell(ws, value=v)
+            c = WriteOnlyCell(ws, value=neutralise(v))
             if font is not None:
                 c.font = font
             if i in wrap_cols:
@@ -85,8 +87,8 @@ def write_workbook(
     used = sorted({f for cat in catalogue for f in (cat.get("source_feeds") or "").split("|") if f})
     for f in used:
         i = feeds.get(f, {})
-        notes.append([f, i.get("title"), i.get("publisher"), i.get("licence"), i.get("url"), i.get("sha256"),
-                      i.get("retrieved_at")])  # fmt: skip
+        notes.append(styled(notes, [f, i.get("title"), i.get("publisher"), i.get("licence"), i.get("url"),
+                                    i.get("sha256"), i.get("retrieved_at")]))  # fmt: skip
 
     counts = {}
     names = {int(c["mission"]): c["mission_name"] for c in catalogue}
@@ -104,7 +106,7 @@ def write_workbook(
             ws.column_dimensions[get_column_letter(i)].width = width
         ws.append(styled(ws, WORKBOOK_COLUMNS, bold))
         for r in rows:
-            ws.append(r)
+            ws.append([neutralise(v) for v in r])
         counts[ws.title] = len(rows)
     wb.save(out)
     return counts
