@@ -144,6 +144,7 @@ class ParserSpec(Strict):
     rename: dict[str, str] = Field(default_factory=dict)
     constants: dict[str, str] = Field(default_factory=dict)
     json_layout: Literal["records", "els_geo_metadata"] | None = None
+    rda_object: str | None = None  # rda: the R object to read (default: the file's only object)
 
 
 class FeedSpec(Strict):
@@ -156,7 +157,12 @@ class FeedSpec(Strict):
     url: str | None = None
     mirror_path: str | None = None
     landing_pattern: str | None = None  # glob in the landing zone for dropped deliveries
-    format: Literal["csv", "xlsx", "json"]
+    format: Literal["csv", "xlsx", "json"] = Field(description="the format of the file at `mirror_path`")
+    url_format: Literal["csv", "xlsx", "json", "rda"] | None = Field(
+        default=None,
+        description="the format of the file at `url` when it differs from `format` (e.g. the publisher's .rda, "
+        "mirrored as its CSV conversion); the same parser options and contract apply to both",
+    )
     parser: ParserSpec = ParserSpec()
     sensitivity: Literal["open", "restricted"] = "open"
     cadence: Cadence = "annual"
@@ -226,6 +232,12 @@ class FeedSpec(Strict):
     def _consistent(self) -> FeedSpec:
         if not self.enabled and not self.disabled_reason:
             raise ValueError("a disabled feed must say why: set `disabled_reason`")
+        if self.url_format is not None and self.url_format == self.format:
+            raise ValueError(f"url_format {self.url_format!r} equals format: leave url_format out")
+        if self.url_format is not None and not self.url:
+            raise ValueError("url_format describes the file at `url`: set `url`")
+        if self.parser.rda_object and "rda" not in (self.format, self.url_format):
+            raise ValueError("parser.rda_object only applies to an rda file (format or url_format: rda)")
         if self.sensitivity == "open" and not (self.url and self.mirror_path):
             raise ValueError("an open feed needs both `url` and `mirror_path`")
         if self.sensitivity == "restricted" and not self.landing_pattern:
@@ -248,6 +260,10 @@ class FeedSpec(Strict):
             if col and col not in col_names:
                 raise ValueError(f"contract.{attr} {col!r} is not a contract column")
         return self
+
+    def format_at(self, via: str) -> str:
+        """The format of the bytes fetched `via` "http" (the public address) or "mirror" / "landing"."""
+        return (self.url_format or self.format) if via == "http" else self.format
 
     # Names other layers derive from the feed id -------------------------------------------------
     @property
