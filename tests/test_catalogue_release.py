@@ -85,7 +85,8 @@ def test_indicator_catalogue_has_a_row_for_every_feed_and_indicator(con):
     assert n == distinct == 86
     row = con.execute(
         """select label, subtitle, measure_type, aggregation_rule, is_aggregatable, unit, source_org,
-                  is_experimental, decimal_places, geography_levels, missions, row_count, first_period
+                  is_experimental, decimal_places, geography_levels, missions, row_count, first_period,
+                  source_geography_levels
            from indicator_catalogue where feed_id = 'domestic-electricity-consumption'"""
     ).fetchone()
     assert row[:6] == (
@@ -96,7 +97,8 @@ def test_indicator_catalogue_has_a_row_for_every_feed_and_indicator(con):
         False,
         "kWh per meter point",
     )
-    assert row[6] and row[7] is False and row[8] == 1 and "Local Authority District" in row[9]
+    assert row[6] and row[7] is False and row[8] == 1 and "LAD" in row[9] and "RGN" in row[9]
+    assert "Local Authority District" in row[13]
     assert row[10] == [] and row[11] == 4959 and row[12] is not None
     fdi = con.execute(
         "select is_experimental, missions from indicator_catalogue where feed_id = 'foreign-direct-investment'"
@@ -149,3 +151,22 @@ def test_every_published_column_has_a_description(release):
             if not (col.get("dc:description") or "").strip():
                 undocumented.append(f"{p.name}: {col['name']}")
     assert undocumented == [], f"{len(undocumented)} of {total} published columns have no description"
+
+
+def test_release_documents_read_their_indicator_text_from_the_catalogue(release, con):
+    """The data dictionary, the Excel notes sheet and the static mission pages show the catalogue's text."""
+    from openpyxl import load_workbook
+
+    pay = con.execute(
+        "select subtitle from indicator_catalogue where feed_id = 'gross-median-weekly-pay'"
+    ).fetchone()[0]
+    assert pay == "Gross median weekly pay based on where people live (£)"
+    html = (release / "docs" / "index.html").read_text(encoding="utf-8")
+    assert 'id="indicator-catalogue"' in html and "the <code>indicator_catalogue</code> mart" in html
+    assert pay in html and "Median domestic electricity consumption (kWh)" in html
+    wb = load_workbook(release / "mission_metrics.xlsx", read_only=True)
+    cells = [c for row in wb["Notes"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "Source indicators" in cells and "the indicator_catalogue" in cells and pay in cells
+    page = (release / "dashboards" / "missions" / "mission-01.html").read_text(encoding="utf-8")
+    assert "Source indicators" in page
+    assert "Gross median weekly pay (median: not aggregated: stays at its source geography)" in page

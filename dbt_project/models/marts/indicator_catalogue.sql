@@ -4,7 +4,9 @@
   organisation / URL / date, experimental flag, decimal places) is the registry's, generated into seed
   registry_indicator_metadata by `levelup sync-dbt` from the publisher's JSON metadata; the measure type and the
   aggregation rule it implies come from seed registry_indicators; geography levels, periods and row counts are
-  measured on `indicators` (as published). A registered indicator with no rows in the release keeps its row
+  measured on the rows of `indicators` (read from int_geography_source_observations, the table `indicators` is a
+  view over, for its level codes: geography_levels uses the vocabulary of indicators_harmonised.area_level
+  and the data API, source_geography_levels the publisher's labels). A registered indicator with no rows in the release keeps its row
   (row_count 0, periods null), so a feed that failed to land is visible here.
 #}
 with registered as (
@@ -20,12 +22,13 @@ observed as (
     select
         feed_id,
         indicator,
-        list(distinct geography_level order by geography_level) as geography_levels,
+        list(distinct source_level order by source_level) as geography_levels,
+        list(distinct geography_level order by geography_level) as source_geography_levels,
         min(period_start) as first_period,
         max(period_start) as last_period,
         count(*) as row_count,
         count(value) as value_count
-    from {{ ref('indicators') }}
+    from {{ ref('int_geography_source_observations') }}
     group by feed_id, indicator
 )
 
@@ -47,6 +50,7 @@ select
     r.aggregation_rule,
     cast(r.is_aggregatable as boolean) as is_aggregatable,
     coalesce(o.geography_levels, cast([] as varchar[])) as geography_levels,
+    coalesce(o.source_geography_levels, cast([] as varchar[])) as source_geography_levels,
     o.first_period,
     o.last_period,
     coalesce(o.row_count, 0) as row_count,
