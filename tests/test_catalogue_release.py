@@ -90,7 +90,7 @@ def test_indicator_catalogue_has_a_row_for_every_feed_and_indicator(con):
            from indicator_catalogue where feed_id = 'domestic-electricity-consumption'"""
     ).fetchone()
     assert row[:6] == (
-        "Electricity consumption",
+        "Domestic electricity consumption",
         "Median domestic electricity consumption (kWh)",
         "median",
         "not aggregated: stays at its source geography",
