@@ -79,7 +79,7 @@ def test_manifest_hashes_match_the_mirror_files(refreshes, mirror):
     manifest = json.loads((first_release / "manifest.json").read_text())
     reg = load_registry()
     for feed in reg.feeds:
-        if feed.sensitivity != "open":
+        if feed.sensitivity != "open" or not feed.enabled:  # disabled: no file in the mirror (issue 14)
             continue
         expected = hashlib.sha256((mirror / feed.mirror_path).read_bytes()).hexdigest()
         assert manifest["feeds"][feed.id]["sha256"] == expected, feed.id
