@@ -422,11 +422,6 @@ def test_a_broken_version_gets_one_message_per_cause_with_a_diagnosis(
 
 
 @pytest.mark.mirror
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/contract.py (the lead's) still reports the unique-key failure a shift causes as a second cause: "
-    "_shifted() should also absorb frame-level failures over the shifted columns",
-)
 def test_a_shifted_file_is_reported_as_one_cause(mirror, tmp_path, monkeypatch, data_dir):
     from core.registry import load_registry
     from ingest.pipeline import ingest_feed
