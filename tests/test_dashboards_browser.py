@@ -176,6 +176,8 @@ def test_area_profile_shows_the_marts_values_parents_and_ranks(site, browser):
 
 
 def test_area_profile_csv_download_is_what_the_page_shows(site, browser):
+    open_page(browser, f"{site['url']}/area?area={SHEFFIELD}")  # on its own, whatever ran before
+    browser.wait("document.querySelector('#csv-latest') !== null")
     href = browser.js("document.querySelector('#csv-latest').getAttribute('href')")
     assert href.startswith("/download/area-profile/latest.csv?") and f"area={SHEFFIELD}" in href
     resp = httpx.get(site["url"] + href, timeout=60)

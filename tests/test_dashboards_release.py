@@ -220,6 +220,8 @@ def _with_similar_areas(release: Path, dest: Path, *, distance_column: str = "di
     with duckdb.connect(str(copy / "marts.duckdb")) as con:
         con.execute(
             f"""
+            drop table if exists similar_areas;
+            drop table if exists area_clusters;
             create table similar_areas as select * from (values
                 ('global', 'E08000039', 1, 'E08000035', 'Leeds', 1.25),
                 ('global', 'E08000039', 2, 'E08000025', 'Birmingham', 1.5),
