@@ -31,7 +31,7 @@ same_area as (
 
 same_area_rows as (
     select
-        s.* exclude (rn),
+        s.*,  -- rn too: the union below picks its columns by name
         case
             when s.route = 'direct' then 'direct'
             when s.route = 'relabel' then 'relabel'
@@ -87,7 +87,7 @@ merge_assembled as (
         {{ exact_sum('c.value') }} as value_sum,
         {{ exact_sum('c.value * r.population_2020') }}
             / {{ exact_sum('case when c.value is not null then r.population_2020 end') }} as value_pw,
-        string_agg(r.old_code, ';' order by r.old_code) as member_codes,
+        {{ sorted_string_agg('r.old_code', ';') }} as member_codes,
         min(c.source_sha256) as source_sha256,
         any_value(c.geography_level) as geography_level,
         any_value(c.unit) as unit,
@@ -178,7 +178,7 @@ split_status as (
 split_rows as (
     select
         m.*,
-        'split_population_share (weight ' || cast(m.weight as varchar) || ', successor share of mid-2023 population)'
+        'split_population_share (weight ' || cast(m.weight as {{ type_text() }}) || ', successor share of mid-2023 population)'
             as method,
         true as is_derived_value
     from m

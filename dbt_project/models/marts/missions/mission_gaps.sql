@@ -43,7 +43,7 @@ computed as (
         g.value,
         c.unit,
         case when g.value is null then 'not_available' else 'ok' end as status,
-        cast(null as varchar) as status_reason,
+        cast(null as {{ type_text() }}) as status_reason,
         c.is_proxy,
         g.grouping,
         g.method,
@@ -78,7 +78,7 @@ not_available as (
         status_if_unavailable as status,
         reason as status_reason,
         is_proxy,
-        cast(null as varchar) as grouping,
+        cast(null as {{ type_text() }}) as grouping,
         'not published: ' || reason as method,
         source_feeds
     from catalogue

@@ -6,7 +6,7 @@ select
     string_split(level, ';') as levels,
     coalesce(string_split(parents, ';'), []) as parents,
     coalesce(string_split(children, ';'), []) as children,
-    cast("start" as integer) as start_year,
-    cast("end" as integer) as end_year,
+    cast({{ adapter.quote('start') }} as integer) as start_year,
+    cast({{ adapter.quote('end') }} as integer) as end_year,
     _source_sha256 as source_sha256
 from {{ source('reference', 'els_geo_metadata') }}
