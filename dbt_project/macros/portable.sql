@@ -24,12 +24,21 @@
 {#- whether a file exists (at run time) -#}
 {% macro path_exists(path) -%}{{ return(adapter.dispatch('path_exists')(path)) }}{%- endmacro %}
 {% macro default__path_exists(path) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
     {{ return(run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] > 0) }}
 {%- endmacro %}
 {% macro spark__path_exists(path) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
     {#- a glob that matches nothing is an error on Spark: list the path beside a file that always exists -#}
     {%- set always = env_var('LEVELUP_SPARK_RAW_LOCATION', env_var('LEVELUP_DATA_DIR') ~ '/raw') ~ '/*/current.json' -%}
-    {%- set q = "select count(*) from binaryFile.`{" ~ path ~ "," ~ always ~ "}` where path like '%" ~ path.split('/')[-1] ~ "'" -%}
+    {%- set a, b = path.split('/'), always.split('/') -%}
+    {%- set common = [] -%}
+    {%- for i in range([a | length, b | length] | min - 1) -%}
+        {%- if a[i] == b[i] and common | length == i -%}{%- do common.append(a[i]) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- set n = common | length -%}
+    {%- set pattern = common | join('/') ~ '/{' ~ a[n:] | join('/') ~ ',' ~ b[n:] | join('/') ~ '}' -%}
+    {%- set q = "select count(*) from binaryFile.`" ~ pattern ~ "` where path like '%/" ~ a[-1] ~ "'" -%}
     {{ return(run_query(q).columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
@@ -144,3 +153,25 @@
     {%- endif -%}
     select * from {{ cte }} unpivot ({{ value_col }} for {{ name_col }} in ({% for c in cols %}`{{ c }}`{{ ', ' if not loop.last }}{% endfor %}))
 {%- endmacro %}
+
+{#- an empty list of text -#}
+{% macro empty_text_list() -%}{{ adapter.dispatch('empty_text_list')() }}{%- endmacro %}
+{% macro default__empty_text_list() -%}[]{%- endmacro %}
+{% macro spark__empty_text_list() -%}cast(array() as array<string>){%- endmacro %}
+
+{#- UNION ALL matching columns by name (DuckDB). Spark SQL has no by-name union: there it is positional, so every
+    side of such a union lists the same columns in the same order (missing ones as typed NULLs) - which gives
+    the same rows on DuckDB too. -#}
+{% macro union_all_by_name() -%}{{ adapter.dispatch('union_all_by_name')() }}{%- endmacro %}
+{% macro default__union_all_by_name() -%}union all by name{%- endmacro %}
+{% macro spark__union_all_by_name() -%}union all{%- endmacro %}
+
+{#- a NULL column with no type of its own (DuckDB keeps it so; Spark cannot store a VOID column: text) -#}
+{% macro untyped_null() -%}{{ adapter.dispatch('untyped_null')() }}{%- endmacro %}
+{% macro default__untyped_null() -%}null{%- endmacro %}
+{% macro spark__untyped_null() -%}cast(null as string){%- endmacro %}
+
+{#- two lists concatenated; `other_duckdb` / `other_spark` spell the second list's literal on each engine -#}
+{% macro list_concat(list_expr, other_duckdb, other_spark) -%}{{ adapter.dispatch('list_concat')(list_expr, other_duckdb, other_spark) }}{%- endmacro %}
+{% macro default__list_concat(list_expr, other_duckdb, other_spark) -%}{{ list_expr }} || {{ other_duckdb }}{%- endmacro %}
+{% macro spark__list_concat(list_expr, other_duckdb, other_spark) -%}concat({{ list_expr }}, {{ other_spark }}){%- endmacro %}

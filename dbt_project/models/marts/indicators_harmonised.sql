@@ -26,7 +26,7 @@ rollups as (
 
 unioned as (
     select * from at_target
-    union all by name
+    {{ union_all_by_name() }}
     select * from rollups
 )
 

@@ -84,11 +84,11 @@ not_available_rows as (
 
 all_rows as (
     select * from metric_rows
-    union all by name
+    {{ union_all_by_name() }}
     select * from gap_metric_rows
-    union all by name
+    {{ union_all_by_name() }}
     select * from lowest_skilled_third_rows
-    union all by name
+    {{ union_all_by_name() }}
     select * from not_available_rows
 )
 
