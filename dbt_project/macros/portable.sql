@@ -166,10 +166,10 @@
 {% macro default__union_all_by_name() -%}union all by name{%- endmacro %}
 {% macro spark__union_all_by_name() -%}union all{%- endmacro %}
 
-{#- a NULL column with no type of its own (DuckDB keeps it so; Spark cannot store a VOID column: text) -#}
-{% macro untyped_null() -%}{{ adapter.dispatch('untyped_null')() }}{%- endmacro %}
-{% macro default__untyped_null() -%}null{%- endmacro %}
-{% macro spark__untyped_null() -%}cast(null as string){%- endmacro %}
+{#- a NULL column with no type of its own (DuckDB keeps it so; Spark cannot store a VOID column: `spark_type`) -#}
+{% macro untyped_null(spark_type='string') -%}{{ adapter.dispatch('untyped_null')(spark_type) }}{%- endmacro %}
+{% macro default__untyped_null(spark_type) -%}null{%- endmacro %}
+{% macro spark__untyped_null(spark_type) -%}cast(null as {{ spark_type }}){%- endmacro %}
 
 {#- two lists concatenated; `other_duckdb` / `other_spark` spell the second list's literal on each engine -#}
 {% macro list_concat(list_expr, other_duckdb, other_spark) -%}{{ adapter.dispatch('list_concat')(list_expr, other_duckdb, other_spark) }}{%- endmacro %}
