@@ -101,14 +101,14 @@ def mart_differences(duck_db: Path, folder: Path, mart: str) -> list[str]:
     spark_cols = con.sql("select * from spark limit 0").columns
     if sorted(types) != sorted(spark_cols):
         return [f"columns differ: {set(types) ^ set(spark_cols)}"]
-    n_duck = con.sql(f"select count(*) from duck.main.{mart}").fetchone()[0]
-    n_spark = con.sql("select count(*) from spark").fetchone()[0]
+    n_duck = con.execute(f"select count(*) from duck.main.{mart}").fetchall()[0][0]
+    n_spark = con.execute("select count(*) from spark").fetchall()[0][0]
     if n_duck != n_spark:
         return [f"{n_duck} rows on DuckDB, {n_spark} on Spark"]
-    dups = con.sql(
+    dups = con.execute(
         f"select count(*) from (select {', '.join(keys)} from spark group by all having count(*) > 1)"
     )
-    if dups.fetchone()[0]:
+    if dups.fetchall()[0][0]:
         return [f"Spark's rows are not unique on {keys}"]
     on = " and ".join(f"d.{k} is not distinct from s.{k}" for k in keys)
     dk, sk = ", ".join("d." + k for k in keys), ", ".join("s." + k for k in keys)
@@ -132,7 +132,7 @@ def mart_differences(duck_db: Path, folder: Path, mart: str) -> list[str]:
             differs = f"cast(d.{c} as varchar) is distinct from cast(s.{c} as varchar)"
         n = con.sql(
             f"select count(*) from duck.main.{mart} d join spark s on {on} where {differs}"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if n:
             rows = con.sql(
                 f"select {dk}, d.{c}, s.{c} from duck.main.{mart} d join spark s on {on} where {differs} limit 3"
