@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench bench-scale bench-similar-areas bench-api bench-dashboards serve lint dagster-dev dashboards dashboards-check rollback releases lock clean
+.PHONY: run test bench bench-spark bench-scale bench-similar-areas bench-api bench-dashboards serve lint dagster-dev dashboards dashboards-check rollback releases lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -37,6 +37,11 @@ bench: $(STAMP)
 ROWS ?= 50000000
 bench-scale: $(STAMP)
 	$(BIN)/python scripts/bench_scale.py --rows $(ROWS)
+
+# The small-area feed through staging -> harmonise -> roll-up on DuckDB and on local Spark (SPARK_ROWS=...).
+SPARK_ROWS ?= 2000000 8000000
+bench-spark: $(STAMP)
+	$(BIN)/python scripts/bench_spark.py --rows $(SPARK_ROWS)
 
 bench-similar-areas: $(STAMP)
 	$(BIN)/python scripts/bench_similar_areas.py

@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     )
     duckdb_threads: int | None = Field(None, description="DuckDB threads (default: all cores)")
 
+    # the same dbt project on Spark (dbt --target spark; docs/scale-out.md)
+    spark_master: str = Field("local[2]", description="Spark master of the session target (local[2] here)")
+    spark_driver_memory: str = Field("2g", description="Spark driver memory (local mode: the whole engine)")
+    spark_shuffle_partitions: int = Field(2, description="spark.sql.shuffle.partitions (small on 2 cores)")
+    spark_raw_location: str | None = Field(
+        None,
+        description="the raw zone as Spark reads it (a cluster: object storage, e.g. s3a://bucket/raw); "
+        "default <data_dir>/raw",
+    )
+
     # quality gate
     row_tolerance: float = Field(0.25, description="a feed's row count may move ±this share between releases")
     drift_floor: float = Field(

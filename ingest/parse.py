@@ -409,6 +409,61 @@ def dbt_source_relation(feed: FeedSpec, data_dir_sql: str) -> str:
     return f"({sql})"
 
 
+SPARK_TYPES = {"str": "string", "float": "double", "int": "bigint", "date": "date"}
+SPARK_ENCODINGS = {"utf-8": "UTF-8", "latin-1": "ISO-8859-1", "utf-16": "UTF-16"}
+
+
+def _bq(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def spark_source_relation(feed: FeedSpec, folder_sql: str, landed: str, sha_sql: str) -> tuple[str, str]:
+    """The Spark twin of `dbt_source_relation` for a CSV feed: (the statement registering the landed file as the
+    external CSV table `landed`, the select of the same typed columns as the DuckDB relation, in the same order).
+    `folder_sql` spells the feed's raw folder, `sha_sql` the sha256 of its current version (both as the
+    generating template wants them). Line numbers count records after the header, like `with ordinality`; the
+    file is read as one partition (multiLine), so the order is the file's."""
+    encoding, _ = _encoding(feed)
+    table = (
+        f"create table {landed} using csv options (path '{folder_sql}/current.csv', header 'true', "
+        f"encoding '{SPARK_ENCODINGS[encoding]}', quote '\"', escape '\"', multiLine 'true', mode 'FAILFAST')"
+    )
+    inverse = {v: k for k, v in feed.parser.rename.items()}
+    constants = dict(feed.parser.constants)
+    if any(c.regex for c in feed.contract.columns):
+        raise ParseError(f"feed {feed.id!r}: columns by pattern are not supported on Spark for a CSV feed")
+    contract = [c.name for c in feed.contract.columns if c.name not in constants]
+    columns = contract + list(constants)
+    types = contract_types(feed, columns)
+    src = {c: _bq(inverse.get(c, c)) for c in contract} | {k: literal(v) for k, v in constants.items()}
+    typed = []
+    for c in columns:
+        t = types.get(c, "str")
+        typed.append(
+            f"nullif({src[c]}, '') as {_bq(c)}"
+            if t == "str"
+            else f"cast(nullif(trim({src[c]}), '') as {SPARK_TYPES[t]}) as {_bq(c)}"
+        )
+    select = (
+        f"select {literal(feed.id)} as `_feed_id`, {sha_sql} as `_source_sha256`, {', '.join(typed)}, "
+        f"_source_line from (select *, row_number() over (order by monotonically_increasing_id()) + 1 "
+        f"as _source_line from {landed})"
+    )
+    return table, select
+
+
+def spark_empty_relation(feed: FeedSpec) -> str:
+    """The typed, empty select a feed without a landed version reads on Spark (same columns as a landed one)."""
+    constants = dict(feed.parser.constants)
+    columns = [c.name for c in feed.contract.columns if c.name not in constants] + list(constants)
+    types = contract_types(feed, columns)
+    cols = ", ".join(f"cast(null as {SPARK_TYPES[types.get(c, 'str')]}) as {_bq(c)}" for c in columns)
+    return (
+        f"select {literal(feed.id)} as `_feed_id`, cast(null as string) as `_source_sha256`, {cols}, "
+        "cast(null as bigint) as _source_line where false"
+    )
+
+
 def register_frame(feed: FeedSpec, table, con: duckdb.DuckDBPyConnection, name: str) -> Parsed:
     """An in-memory table of text cells (pyarrow, e.g. a decrypted restricted delivery) as the typed, line-numbered
     view `name` on `con`: the same typing as a landed file, nothing written to disk."""

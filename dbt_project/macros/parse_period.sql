@@ -8,20 +8,13 @@
     {%- set dur = "nullif(split_part(" ~ col ~ ", '/', 2), '')" -%}
     {%- set n = "cast(regexp_extract(" ~ dur ~ ", '^P(\\d+)[YMWD]$', 1) as integer)" -%}
     {%- set u = "regexp_extract(" ~ dur ~ ", '^P\\d+([YMWD])$', 1)" -%}
-    case when regexp_full_match({{ col }}, '\d{4}') then make_date(cast({{ col }} as integer), 1, 1)
+    case when {{ regex_full_match(col, '\d{4}') }} then make_date(cast({{ col }} as integer), 1, 1)
          else cast({{ start_txt }} as date) end as period_start,
     case
-        when regexp_full_match({{ col }}, '\d{4}') then make_date(cast({{ col }} as integer), 12, 31)
+        when {{ regex_full_match(col, '\d{4}') }} then make_date(cast({{ col }} as integer), 12, 31)
         when {{ dur }} is null then cast({{ start_txt }} as date)
-        else cast(cast({{ start_txt }} as date)
-            + case {{ u }}
-                when 'Y' then to_years({{ n }})
-                when 'M' then to_months({{ n }})
-                when 'W' then to_weeks({{ n }})
-                when 'D' then to_days({{ n }})
-              end
-            - interval 1 day as date)
+        else cast({{ add_days(add_duration('cast(' ~ start_txt ~ ' as date)', n, u), -1) }} as date)
     end as period_end,
-    case when regexp_full_match({{ col }}, '\d{4}') then 'P1Y' else {{ dur }} end as period_duration,
-    case when {{ dur }} is null and not regexp_full_match({{ col }}, '\d{4}') then 'instant' else 'interval' end as period_kind
+    case when {{ regex_full_match(col, '\d{4}') }} then 'P1Y' else {{ dur }} end as period_duration,
+    case when {{ dur }} is null and not {{ regex_full_match(col, '\d{4}') }} then 'instant' else 'interval' end as period_kind
 {%- endmacro %}

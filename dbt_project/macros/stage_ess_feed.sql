@@ -15,18 +15,18 @@
 {%- set current = env_var('LEVELUP_DATA_DIR') ~ '/raw/' ~ feed_id ~ '/current.json' -%}  {#- the pointer of record: present once a version landed -#}
 {%- set has_version = true -%}
 {%- if execute -%}
-    {%- set has_version = run_query("select count(*) from glob('" ~ current ~ "')").columns[0].values()[0] > 0 -%}
+    {%- set has_version = path_exists(current) -%}
 {%- endif %}
 with source as (
     {% if has_version %}
     select * from {{ source_relation }}
     {% else %}
     select
-        '{{ feed_id }}' as _feed_id, cast(null as varchar) as _source_sha256, cast(null as bigint) as _source_line,
-        cast(null as varchar) as areacd, cast(null as varchar) as areanm, cast(null as varchar) as geography,
-        cast(null as varchar) as indicator, cast(null as varchar) as unit, cast(null as varchar) as period,
+        '{{ feed_id }}' as _feed_id, cast(null as {{ type_text() }}) as _source_sha256, cast(null as bigint) as _source_line,
+        cast(null as {{ type_text() }}) as areacd, cast(null as {{ type_text() }}) as areanm, cast(null as {{ type_text() }}) as geography,
+        cast(null as {{ type_text() }}) as indicator, cast(null as {{ type_text() }}) as unit, cast(null as {{ type_text() }}) as period,
         cast(null as double) as observation, cast(null as double) as lci_95, cast(null as double) as uci_95,
-        cast(null as varchar) as status
+        cast(null as {{ type_text() }}) as status
     where false
     {% endif %}
 ),
@@ -47,7 +47,7 @@ typed as (
         cast(observation as double) as observation,
         {{ 'cast(lci_95 as double)' if has_intervals else 'cast(null as double)' }} as lci_95,
         {{ 'cast(uci_95 as double)' if has_intervals else 'cast(null as double)' }} as uci_95,
-        {{ 'lower(trim(status))' if has_status else 'cast(null as varchar)' }} as source_status
+        {{ 'lower(trim(status))' if has_status else 'cast(null as ' ~ type_text() ~ ')' }} as source_status
     from source
 ),
 

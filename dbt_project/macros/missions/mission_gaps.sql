@@ -92,8 +92,8 @@ computed as (
         '{{ top_area.name }}' as top_area_name,
         cast(null as bigint) as n_tied_top,
         {%- else %}
-        cast(null as varchar) as top_area_code,
-        cast(null as varchar) as top_area_name,
+        cast(null as {{ type_text() }}) as top_area_code,
+        cast(null as {{ type_text() }}) as top_area_name,
         cast(null as bigint) as n_tied_top,
         {%- endif %}
         p.source_feeds
@@ -116,8 +116,8 @@ select
     '{{ when_empty.method | replace("'", "''") }}' as method, cast(0 as bigint) as n_areas,
     '{{ top.label }}' as top_group_name, cast(0 as bigint) as n_top_group, cast(null as double) as top_group_value,
     '{{ bottom.label }}' as bottom_group_name, cast(0 as bigint) as n_bottom_group,
-    cast(null as double) as bottom_group_value, cast(null as varchar) as top_area_code,
-    cast(null as varchar) as top_area_name, cast(null as bigint) as n_tied_top,
+    cast(null as double) as bottom_group_value, cast(null as {{ type_text() }}) as top_area_code,
+    cast(null as {{ type_text() }}) as top_area_name, cast(null as bigint) as n_tied_top,
     '{{ when_empty.source_feeds }}' as source_feeds
 from (values {% for m in when_empty.metric_ids %}('{{ m }}'){% if not loop.last %}, {% endif %}{% endfor %}) as t(metric_id)
 where not exists (select 1 from computed)

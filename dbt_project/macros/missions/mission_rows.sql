@@ -56,16 +56,16 @@
         when geography_level = 'Region' and area_code like 'E12%' then 'region'
         {%- endif %}
         {%- if 'upper_tier_la' in area_sets %}
-        when (geography_level = 'County or Unitary Authority' and regexp_matches(area_code, '^E(06|10)'))
-          or (geography_level = 'Local Authority District' and regexp_matches(area_code, '^(E08|E09|W06|S12|N09)'))
+        when (geography_level = 'County or Unitary Authority' and {{ regex_contains('area_code', '^E(06|10)') }})
+          or (geography_level = 'Local Authority District' and {{ regex_contains('area_code', '^(E08|E09|W06|S12|N09)') }})
             then 'upper_tier_la'
         {%- endif %}
         {%- if 'lower_tier_la' in area_sets %}
-        when (geography_level = 'Local Authority District' and regexp_matches(area_code, '^(E07|E08|E09|W06|S12|N09)'))
+        when (geography_level = 'Local Authority District' and {{ regex_contains('area_code', '^(E07|E08|E09|W06|S12|N09)') }})
           or (geography_level = 'County or Unitary Authority' and area_code like 'E06%') then 'lower_tier_la'
         {%- endif %}
         {%- if 'police_force_area' in area_sets %}
-        when geography_level = 'Police Force Area' and regexp_matches(area_code, '^(E23|W15)') then 'police_force_area'
+        when geography_level = 'Police Force Area' and {{ regex_contains('area_code', '^(E23|W15)') }} then 'police_force_area'
         {%- endif %}
         when {{ mission_itl1_code('area_code') }} in ('{{ national_codes | join("','") }}')
          and geography_level in ('Country', 'Nation', 'ITL Level 1')

@@ -20,7 +20,7 @@ coverage as (
         count(*) as members_listed,
         count(distinct resolved_code) as members_matched,
         count(*) filter (where not is_matched) as members_not_matched,
-        string_agg(member_code, ';' order by member_code) filter (where not is_matched) as unmatched_codes
+        {{ sorted_string_agg('member_code', ';', where='not is_matched') }} as unmatched_codes
     from members
     group by custom_area
 ),

@@ -24,10 +24,12 @@ rollups as (
     where {{ only_stale_feeds() }}
 ),
 
+{#- both sides name their columns: on Spark a partitioned table keeps its partition column (feed_id) last -#}
+{%- set columns = "area_code, area_name, geography_level, area_level, indicator, measure_type, period_start, period_end, period_duration, period_kind, period_raw, value, unit, status, source_status, lci_95, uci_95, feed_id, source_sha256, source_line, harmonisation_method, source_area_code, is_derived, is_target_vintage" %}
 unioned as (
-    select * from at_target
-    union all by name
-    select * from rollups
+    select {{ columns }} from at_target
+    {{ union_all_by_name() }}
+    select {{ columns }} from rollups
 )
 
 select

@@ -16,7 +16,7 @@ merges as (
     from h
     inner join obs as o
         on o.feed_id = h.feed_id and o.indicator = h.indicator and o.period_start = h.period_start
-       and o.period_end = h.period_end and list_contains(string_split(h.source_area_code, ';'), o.area_code)
+       and o.period_end = h.period_end and {{ list_has(split_list('h.source_area_code', ';'), 'o.area_code') }}
     where h.harmonisation_method like 'merge_sum%'
     group by all
 ),

@@ -10,5 +10,5 @@ having count(m.metric_id) = 0
     or (c.availability = 'available' and count(m.value) = 0
         -- restricted-source metrics before any delivery: not_available rows that say so are expected
         and count(*) filter (where m.status = 'not_available'
-                             and (starts_with(m.status_reason, 'requires record-level APS microdata')
-                                  or starts_with(m.method, 'not published: no restricted delivery'))) = 0)
+                             and (m.status_reason like 'requires record-level APS microdata%'
+                                  or m.method like 'not published: no restricted delivery%')) = 0)

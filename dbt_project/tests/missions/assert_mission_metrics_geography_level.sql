@@ -10,15 +10,15 @@ with rows as (
 checked as (
     select
         *,
-        list_contains(string_split(allowed_levels, '|') || ['country', 'nation'], geography_level) as level_allowed,
+        {{ list_has(list_concat(split_list('allowed_levels', '|'), "['country', 'nation']", "array('country', 'nation')"), 'geography_level') }} as level_allowed,
         case geography_level
-            when 'country' then regexp_full_match(area_code, 'K0[234]000001')
+            when 'country' then {{ regex_full_match('area_code', 'K0[234]000001') }}
             when 'nation' then area_code in ('E92000001', 'W92000004', 'S92000003', 'N92000002')
-            when 'itl1' then regexp_full_match(area_code, 'E1200000[1-9]|W92000004|S92000003|N92000002')
-            when 'region' then regexp_full_match(area_code, 'E1200000[1-9]')
-            when 'upper_tier_la' then regexp_full_match(area_code, '(E06|E10|E08|E09|W06|S12|N09)\d{6}')
-            when 'lower_tier_la' then regexp_full_match(area_code, '(E06|E07|E08|E09|W06|S12|N09)\d{6}')
-            when 'police_force_area' then regexp_full_match(area_code, '(E23|W15)\d{6}')
+            when 'itl1' then {{ regex_full_match('area_code', 'E1200000[1-9]|W92000004|S92000003|N92000002') }}
+            when 'region' then {{ regex_full_match('area_code', 'E1200000[1-9]') }}
+            when 'upper_tier_la' then {{ regex_full_match('area_code', '(E06|E10|E08|E09|W06|S12|N09)\d{6}') }}
+            when 'lower_tier_la' then {{ regex_full_match('area_code', '(E06|E07|E08|E09|W06|S12|N09)\d{6}') }}
+            when 'police_force_area' then {{ regex_full_match('area_code', '(E23|W15)\d{6}') }}
             else false
         end as code_matches_level
     from rows

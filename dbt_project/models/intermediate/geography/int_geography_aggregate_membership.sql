@@ -51,7 +51,7 @@ old_ne_ca as (
 ),
 
 itl21_only as (
-    select u.itl_code, u.itl_name, u.itl_level, unnest(u.lad_codes) as lad_code
+    select u.itl_code, u.itl_name, u.itl_level, {{ unnest_list('u.lad_codes') }} as lad_code
     from {{ ref('int_geography_itl_units') }} as u
     where u.vintage = 2021
       and u.itl_code not in (select itl_code from {{ ref('int_geography_itl_units') }} where vintage = 2025)

@@ -19,7 +19,7 @@ lad_changes as (
 old_utla as (
     select area_code as old_code, area_name as old_name, end_year as last_year_valid
     from els
-    where list_contains(levels, 'utla') and end_year is not null
+    where {{ list_has('levels', "'utla'") }} and end_year is not null
 ),
 
 -- member districts: a county -> its districts (mySociety county-la); a unitary/met district -> itself
@@ -44,14 +44,14 @@ agg as (
         old_code,
         new_code,
         count(*) as n_member_lads,
-        string_agg(lad_old, ';' order by lad_old) as member_lads_old,
-        list(lad_old) as member_list
+        {{ sorted_string_agg('lad_old', ';') }} as member_lads_old,
+        {{ any_order_list('lad_old') }} as member_list
     from mapped
     group by old_code, new_code
 ),
 
 predecessors as (
-    select new_code, list(old_code) as predecessor_list from lad_changes group by new_code
+    select new_code, {{ any_order_list('old_code') }} as predecessor_list from lad_changes group by new_code
 ),
 
 pop as (
@@ -70,7 +70,7 @@ joined as (
         a.n_member_lads,
         a.member_lads_old,
         -- the successor lies wholly inside the abolished area: all its predecessor codes are members
-        list_has_all(a.member_list, coalesce(p.predecessor_list, [a.new_code])) as successor_within_old,
+        {{ list_has_every('a.member_list', 'coalesce(p.predecessor_list, ' ~ list_of('a.new_code') ~ ')') }} as successor_within_old,
         pop.population as pop_2023_successor
     from old_utla as o
     inner join agg as a on a.old_code = o.old_code

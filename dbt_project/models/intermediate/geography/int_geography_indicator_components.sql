@@ -6,8 +6,8 @@
 with registry as (
     -- the seed types an all-empty column as integer: cast the component names to text
     select feed_id, indicator, measure_type, unit,
-           nullif(trim(cast(numerator as varchar)), '') as numerator,
-           nullif(trim(cast(denominator as varchar)), '') as denominator
+           nullif(trim(cast(numerator as {{ type_text() }})), '') as numerator,
+           nullif(trim(cast(denominator as {{ type_text() }})), '') as denominator
     from {{ ref('registry_indicators') }}
 )
 
@@ -19,7 +19,7 @@ select
     unit,
     case
         when trim(unit) = '%' or lower(unit) like 'percent%' then 100.0
-        when regexp_matches(lower(unit), '^rate per [0-9,]+')
+        when {{ regex_contains('lower(unit)', '^rate per [0-9,]+') }}
             then cast(replace(regexp_extract(lower(unit), '^rate per ([0-9,]+)', 1), ',', '') as double)
     end as scale
 from registry

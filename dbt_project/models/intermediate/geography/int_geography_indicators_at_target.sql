@@ -31,7 +31,7 @@ same_area as (
 
 same_area_rows as (
     select
-        s.* exclude (rn),
+        s.*,  -- rn too: the union below picks its columns by name
         case
             when s.route = 'direct' then 'direct'
             when s.route = 'relabel' then 'relabel'
@@ -87,7 +87,7 @@ merge_assembled as (
         {{ exact_sum('c.value') }} as value_sum,
         {{ exact_sum('c.value * r.population_2020') }}
             / {{ exact_sum('case when c.value is not null then r.population_2020 end') }} as value_pw,
-        string_agg(r.old_code, ';' order by r.old_code) as member_codes,
+        {{ sorted_string_agg('r.old_code', ';') }} as member_codes,
         min(c.source_sha256) as source_sha256,
         any_value(c.geography_level) as geography_level,
         any_value(c.unit) as unit,
@@ -178,7 +178,7 @@ split_status as (
 split_rows as (
     select
         m.*,
-        'split_population_share (weight ' || cast(m.weight as varchar) || ', successor share of mid-2023 population)'
+        'split_population_share (weight ' || cast(m.weight as {{ type_text() }}) || ', successor share of mid-2023 population)'
             as method,
         true as is_derived_value
     from m
@@ -201,9 +201,8 @@ used_merge_sources as (
 
 -- 4. everything else stays at its source geography, with the reason. Dropped: rows superseded by the target
 --    area published for the same period, and source rows consumed by a merge or a split.
-kept as (
-    -- one row per code: a code kept under two level labels (E13 as county and as CA) is the same area
-    select distinct on (m.feed_id, m.area_code, m.indicator, m.period_start, m.period_end)
+kept_ranked as (
+    select
         m.*,
         'kept_at_source: ' || case
             when m.route = 'pseudo' then 'pseudo-area (seed geo_pseudo_areas)'
@@ -221,7 +220,12 @@ kept as (
                 then 'merge incomplete, or predecessor populations missing for a population-weighted ' || m.measure_type
             else 'merge incomplete: not every predecessor valid in the period has a value'
         end as method,
-        false as is_derived_value
+        false as is_derived_value,
+        -- one row per code: a code kept under two level labels (E13 as county and as CA) is the same area
+        row_number() over (
+            partition by m.feed_id, m.area_code, m.indicator, m.period_start, m.period_end
+            order by m.value is null, m.geography_level nulls last
+        ) as kept_rn
     from m
     left join split_status as st
         on m.route = 'split' and st.feed_id = m.feed_id and st.indicator = m.indicator
@@ -241,7 +245,10 @@ kept as (
       and not (m.route = 'merge' and exists (select 1 from same_area_keys as k
                  where k.feed_id = m.feed_id and k.indicator = m.indicator and k.period_start = m.period_start
                    and k.period_end = m.period_end and k.target_code = m.target_code))
-    order by m.feed_id, m.area_code, m.indicator, m.period_start, m.period_end, m.value is null, m.geography_level
+),
+
+kept as (
+    select * from kept_ranked where kept_rn = 1
 ),
 
 unioned as (

@@ -34,7 +34,7 @@ select
     u.itl_level,
     u.itl_code,
     any_value(u.itl_name) as itl_name,
-    list(distinct u.lad_code order by u.lad_code) as lad_codes,
+    {{ sorted_list('u.lad_code', distinct=true) }} as lad_codes,
     count(distinct u.lad_code) as n_lads,
     count(distinct u.lau) as n_lau,
     bool_or(s.lad_code is not null) as has_split_lad

@@ -23,14 +23,13 @@ pairs as (
     where lad_code <> lad_code_active
     union all
     -- mySociety former-gss-codes adds old Scottish codes drkane lacks (e.g. Glasgow S12000043)
-    select trim(f.former) as old_code, null as old_name, coalesce(d.lad_code_active, m.gss_code) as new_code,
+    select trim(m.former) as old_code, null as old_name, coalesce(d.lad_code_active, m.gss_code) as new_code,
            'mysociety former-gss-codes' as source
-    from mysociety as m
-    cross join unnest(string_split(m.former_gss_codes, ',')) as f(former)
+    from (select *, {{ unnest_list(split_list('former_gss_codes', ',')) }} as former from mysociety) as m
     left join drkane as d on d.lad_code = m.gss_code
     where m.former_gss_codes is not null
       and m.gss_code not like 'E47%'
-      and trim(f.former) not in (select lad_code from drkane)
+      and trim(m.former) not in (select lad_code from drkane)
 ),
 
 current_lads as (
@@ -45,7 +44,7 @@ dated as (
         m.end_date as end_date_mysociety,
         e.end_year as last_vintage_year_els,
         -- year the old code stopped being used (first April it was gone)
-        coalesce(year(m.end_date + interval 1 day), e.end_year + 1) as year_abolished
+        coalesce(year({{ add_days('m.end_date', 1) }}), e.end_year + 1) as year_abolished
     from pairs as p
     inner join current_lads as c on c.lad_code = p.new_code
     left join mysociety as m on m.gss_code = p.old_code

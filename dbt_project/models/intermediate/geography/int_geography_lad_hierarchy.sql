@@ -21,10 +21,10 @@ itl25 as (
         any_value(lad25_name) as lad_name,
         any_value(itl1_25_code) as itl1_code,
         any_value(itl1_25_name) as itl1_name,
-        string_agg(distinct itl2_25_code, ';' order by itl2_25_code) as itl2_25_code,
-        string_agg(distinct itl2_25_name, ';' order by itl2_25_name) as itl2_25_name,
-        string_agg(distinct itl3_25_code, ';' order by itl3_25_code) as itl3_25_code,
-        string_agg(distinct itl3_25_name, ';' order by itl3_25_name) as itl3_25_name,
+        {{ sorted_string_agg('itl2_25_code', ';', distinct=true) }} as itl2_25_code,
+        {{ sorted_string_agg('itl2_25_name', ';', distinct=true) }} as itl2_25_name,
+        {{ sorted_string_agg('itl3_25_code', ';', distinct=true) }} as itl3_25_code,
+        {{ sorted_string_agg('itl3_25_name', ';', distinct=true) }} as itl3_25_name,
         count(distinct itl3_25_code) > 1 as is_itl25_split
     from {{ ref('stg_reference__ons_lad25_itl25_lookup') }}
     group by lad25_code
@@ -33,10 +33,10 @@ itl25 as (
 itl21 as (
     select
         coalesce(r.new_code, l.lad23_code) as lad_code,
-        string_agg(distinct l.itl2_21_code, ';' order by l.itl2_21_code) as itl2_21_code,
-        string_agg(distinct l.itl2_21_name, ';' order by l.itl2_21_name) as itl2_21_name,
-        string_agg(distinct l.itl3_21_code, ';' order by l.itl3_21_code) as itl3_21_code,
-        string_agg(distinct l.itl3_21_name, ';' order by l.itl3_21_name) as itl3_21_name,
+        {{ sorted_string_agg('l.itl2_21_code', ';', distinct=true) }} as itl2_21_code,
+        {{ sorted_string_agg('l.itl2_21_name', ';', distinct=true) }} as itl2_21_name,
+        {{ sorted_string_agg('l.itl3_21_code', ';', distinct=true) }} as itl3_21_code,
+        {{ sorted_string_agg('l.itl3_21_name', ';', distinct=true) }} as itl3_21_name,
         count(distinct l.itl3_21_code) > 1 as is_itl21_split
     from {{ ref('stg_reference__ons_lad23_itl21_lookup') }} as l
     left join recode as r on r.old_code = l.lad23_code
@@ -67,8 +67,8 @@ base as (
         d.country_code as ctry_code,
         d.country_name as ctry_name,
         case
-            when list_contains(e.levels, 'utla') then i.lad_code
-            else list_filter(e.parents, lambda x: x like 'E10%')[1]
+            when {{ list_has('e.levels', "'utla'") }} then i.lad_code
+            else {{ first_like('e.parents', 'E10%') }}
         end as ctyua_code
     from itl25 as i
     inner join els as e on e.area_code = i.lad_code
@@ -110,13 +110,13 @@ from base as b
 left join els as cu on cu.area_code = b.ctyua_code
 left join els as ca
     on ca.area_code = coalesce(
-        list_filter(b.parents, lambda x: x like 'E47%')[1],
-        list_filter(cu.parents, lambda x: x like 'E47%')[1]
+        {{ first_like('b.parents', 'E47%') }},
+        {{ first_like('cu.parents', 'E47%') }}
     )
 left join els as els_rgn
     on els_rgn.area_code = coalesce(
-        list_filter(b.parents, lambda x: x like 'E12%')[1],
-        list_filter(ca.parents, lambda x: x like 'E12%')[1]
+        {{ first_like('b.parents', 'E12%') }},
+        {{ first_like('ca.parents', 'E12%') }}
     )
 left join itl21 as t on t.lad_code = b.lad_code
 left join pfa as p on p.lad_code = b.lad_code

@@ -12,8 +12,9 @@ mysociety as (
 
 changes as (
     select * from {{ ref('int_geography_lad_code_changes') }} where change_type = 'recode'
-)
+),
 
+ranked as (
 select
     h.lad_code,
     h.lad_name,
@@ -25,11 +26,14 @@ select
         when mo.population is not null
             then 'ONS MYE mid-2023 for predecessor code (' || c.old_code || '; pre-April-2025 boundary)'
         else 'mySociety uk_local_authorities pop-2020 column (source year 2020; not MYE 2023)'
-    end as pop_source
+    end as pop_source,
+    -- a code with several sequential predecessors (Glasgow) borrows at most one of them
+    row_number() over (partition by h.lad_code order by mo.population is null, c.old_code nulls last) as rn
 from {{ ref('int_geography_lad_hierarchy') }} as h
 left join mye as m on m.area_code = h.lad_code
 left join changes as c on c.new_code = h.lad_code and m.population is null
 left join mye as mo on mo.area_code = c.old_code
 left join mysociety as ms on ms.gss_code = h.lad_code
--- a code with several sequential predecessors (Glasgow) borrows at most one of them
-qualify row_number() over (partition by h.lad_code order by mo.population is null, c.old_code) = 1
+)
+
+select lad_code, lad_name, ctry_code, population, pop_year, pop_source from ranked where rn = 1

@@ -153,10 +153,10 @@ rolled as (
 select
     l.lad_code as area_code, h.lad_name as area_name, 'Local Authority District' as geography_level,
     'LAD' as area_level, l.indicator, l.measure_type, l.period_start, l.period_end, l.period_duration,
-    l.period_kind, l.period_raw, l.value, l.unit, 'ok' as status, null as source_status, null as lci_95,
-    null as uci_95, l.feed_id, l.source_sha256, null as source_line,
+    l.period_kind, l.period_raw, l.value, l.unit, 'ok' as status, {{ untyped_null() }} as source_status, {{ untyped_null('double') }} as lci_95,
+    {{ untyped_null('double') }} as uci_95, l.feed_id, l.source_sha256, {{ untyped_null('int') }} as source_line,
     'rollup_sum of ' || l.n_present || ' small areas (' || l.small_area_type || ')' as harmonisation_method,
-    null as source_area_code, true as is_derived, true as is_target_vintage
+    {{ untyped_null() }} as source_area_code, true as is_derived, true as is_target_vintage
 from lad_derived as l
 left join {{ ref('int_geography_lad_hierarchy') }} as h on h.lad_code = l.lad_code
 union all

@@ -90,7 +90,7 @@ select
     period_start,
     period_end,
     value,
-    null as source_unit,
+    {{ untyped_null() }} as source_unit,
     case when is_complete then 'ok' else 'not_available' end as status,
     case when not is_complete
         then 'incomplete source: ' || n_itl1_with_value || ' of 12 ITL1 values'

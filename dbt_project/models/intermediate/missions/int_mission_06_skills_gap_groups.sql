@@ -14,8 +14,8 @@ with level3 as (
     from {{ ref('stg_ess__qualifications_level_3_or_above') }}
     where indicator = 'Level 3 or above qualifications (Great Britain)'
       and value is not null
-      and ((geography_level = 'County or Unitary Authority' and regexp_matches(area_code, '^E(06|10)'))
-        or (geography_level = 'Local Authority District' and regexp_matches(area_code, '^E(08|09)')))
+      and ((geography_level = 'County or Unitary Authority' and {{ regex_contains('area_code', '^E(06|10)') }})
+        or (geography_level = 'Local Authority District' and {{ regex_contains('area_code', '^E(08|09)') }}))
 ),
 
 fe as (
@@ -43,7 +43,7 @@ ranked as (
         l.area_name,
         l.l3_share,
         count(*) over (partition by p.period_start, p.period_end) as n_areas,
-        row_number() over (partition by p.period_start, p.period_end order by l.l3_share asc, l.area_code) as rank
+        row_number() over (partition by p.period_start, p.period_end order by l.l3_share asc nulls last, l.area_code) as rank
     from l3_period_for_fe as p
     join level3 as l using (l3_period_start)
 ),

@@ -30,7 +30,7 @@ ranked as (
         *,
         count(*) over (partition by metric_id, period_start, period_end) as n_areas,
         row_number() over (partition by metric_id, period_start, period_end order by value desc, area_code) as rank,
-        row_number() over (partition by metric_id, period_start, period_end order by value asc, area_code) as rank_from_bottom
+        row_number() over (partition by metric_id, period_start, period_end order by value asc nulls last, area_code) as rank_from_bottom
     from ranked_set
 )
 

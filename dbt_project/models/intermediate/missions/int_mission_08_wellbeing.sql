@@ -12,8 +12,9 @@ with open_context as (
 )
 
 select * from open_context
-union all by name
+{{ union_all_by_name() }}
 select
-    mission, metric_id, area_code, area_name, geography_level, period_start, period_end, value, status,
+    mission, metric_id, area_code, area_name, geography_level, period_start, period_end, value,
+    cast(null as {{ type_text() }}) as source_unit, status,
     status_reason, method, source_feeds, source_area_code, source_geography_level
 from {{ ref('int_mission_08_wellbeing__restricted_shares') }}

@@ -57,8 +57,8 @@ not_delivered as (
         cast(null as bigint) as unweighted_count, 'not_available' as status,
         'requires record-level APS microdata (restricted zone): no delivery processed yet' as status_reason,
         'not published: no restricted delivery processed yet' as method,
-        'aps-personal-wellbeing-microdata' as source_feeds, cast(null as varchar) as source_area_code,
-        cast(null as varchar) as source_geography_level
+        'aps-personal-wellbeing-microdata' as source_feeds, cast(null as {{ type_text() }}) as source_area_code,
+        cast(null as {{ type_text() }}) as source_geography_level
     from metrics as m
     where not exists (select 1 from shares)
 )

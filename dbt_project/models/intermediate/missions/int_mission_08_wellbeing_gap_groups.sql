@@ -29,7 +29,7 @@ standardised as (
 ),
 
 area_score as (
-    select area_code, period_start, max(z) as worst_z, arg_max(metric_id, z) as worst_metric_id
+    select area_code, period_start, max(z) as worst_z, {{ arg_max_of('metric_id', 'z') }} as worst_metric_id
     from standardised
     group by all
 ),

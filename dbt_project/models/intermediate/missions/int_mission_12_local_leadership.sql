@@ -98,7 +98,7 @@ select
     make_date(year, 12, 31) as period_end,
     case when england_population > 0 and n_lads_with_population = n_lads
         then 100.0 * covered_population / england_population end as value,
-    null as source_unit,
+    {{ untyped_null() }} as source_unit,
     case when england_population > 0 and n_lads_with_population = n_lads then 'ok' else 'not_available' end as status,
     case
         when england_population is null then 'no England population for ' || population_year

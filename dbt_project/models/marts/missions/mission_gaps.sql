@@ -14,7 +14,7 @@ with catalogue as (
 gaps as (
     {% for m in gap_models %}
     select * from {{ ref(m) }}
-    {% if not loop.last %}union all by name{% endif %}
+    {% if not loop.last %}{{ union_all_by_name() }}{% endif %}
     {% endfor %}
 ),
 
@@ -43,7 +43,7 @@ computed as (
         g.value,
         c.unit,
         case when g.value is null then 'not_available' else 'ok' end as status,
-        cast(null as varchar) as status_reason,
+        cast(null as {{ type_text() }}) as status_reason,
         c.is_proxy,
         g.grouping,
         g.method,
@@ -78,13 +78,21 @@ not_available as (
         status_if_unavailable as status,
         reason as status_reason,
         is_proxy,
-        cast(null as varchar) as grouping,
+        cast(null as {{ type_text() }}) as grouping,
         'not published: ' || reason as method,
+        -- the columns `computed` has beyond these, so both sides line up by position too (Spark)
+        cast(null as bigint) as n_areas, cast(null as {{ type_text() }}) as top_group_name,
+        cast(null as bigint) as n_top_group, cast(null as double) as top_group_value,
+        cast(null as {{ type_text() }}) as bottom_group_name, cast(null as bigint) as n_bottom_group,
+        cast(null as double) as bottom_group_value, cast(null as {{ type_text() }}) as top_area_code,
+        cast(null as {{ type_text() }}) as top_area_name, cast(null as bigint) as n_tied_top,
+        cast(null as date) as baseline_period_start, cast(null as double) as baseline_value,
+        cast(null as double) as change_since_baseline,
         source_feeds
     from catalogue
     where kind = 'gap' and availability = 'not_available'
 )
 
 select * from computed
-union all by name
+{{ union_all_by_name() }}
 select * from not_available

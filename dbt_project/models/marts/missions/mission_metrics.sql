@@ -50,8 +50,8 @@ gap_metric_rows as (
         c.container_geography_level as geography_level, g.period_start, g.period_end, g.value,
         case when g.value is null then 'not_available' else 'ok' end as status,
         case when g.value is null then 'gap could not be computed (empty group)' end as status_reason,
-        g.method, g.source_feeds, cast(null as varchar) as source_area_code,
-        cast(null as varchar) as source_geography_level
+        g.method, g.source_feeds, cast(null as {{ type_text() }}) as source_area_code,
+        cast(null as {{ type_text() }}) as source_geography_level
     from gaps as g
     join catalogue as c using (metric_id)
 ),
@@ -62,11 +62,11 @@ lowest_skilled_third_rows as (
         'England' as area_name, 'nation' as geography_level, period_start, period_end,
         bottom_group_value as value,
         case when bottom_group_value is null then 'not_available' else 'ok' end as status,
-        cast(null as varchar) as status_reason,
+        cast(null as {{ type_text() }}) as status_reason,
         'population-weighted FE achievement rate of the ' || n_bottom_group
             || ' English upper-tier LAs in the lowest-skilled third (k = ceil(n/3) lowest level 3+ shares, ties by '
             || 'area code); weights = mid-year total population' as method,
-        source_feeds, cast(null as varchar) as source_area_code, cast(null as varchar) as source_geography_level
+        source_feeds, cast(null as {{ type_text() }}) as source_area_code, cast(null as {{ type_text() }}) as source_geography_level
     from gaps
     where metric_id = 'm6_gap_fe_lowest_skilled_third_vs_rest'
 ),
@@ -77,18 +77,18 @@ not_available_rows as (
         container_geography_level as geography_level, cast(null as date) as period_start,
         cast(null as date) as period_end, cast(null as double) as value, status_if_unavailable as status,
         reason as status_reason, 'not published: ' || reason as method, nullif(source_feeds, '') as source_feeds,
-        cast(null as varchar) as source_area_code, cast(null as varchar) as source_geography_level
+        cast(null as {{ type_text() }}) as source_area_code, cast(null as {{ type_text() }}) as source_geography_level
     from catalogue
     where availability = 'not_available'
 ),
 
 all_rows as (
     select * from metric_rows
-    union all by name
+    {{ union_all_by_name() }}
     select * from gap_metric_rows
-    union all by name
+    {{ union_all_by_name() }}
     select * from lowest_skilled_third_rows
-    union all by name
+    {{ union_all_by_name() }}
     select * from not_available_rows
 )
 

@@ -4,5 +4,5 @@ select
     feed_id,
     sha256 as source_sha256,
     rows,
-    cast(retrieved_at as timestamptz) as retrieved_at
+    cast(retrieved_at as {{ type_timestamptz() }}) as retrieved_at
 from {{ source('raw_meta', 'current_versions') }}

@@ -14,7 +14,7 @@ with versions as (
         bytes,
         url,
         via,
-        cast(retrieved_at as timestamptz) as first_retrieved_at,
+        cast(retrieved_at as {{ type_timestamptz() }}) as first_retrieved_at,
         etag,
         last_modified,
         parse_filename(raw_file) as raw_file
@@ -26,7 +26,7 @@ log as (
         feed_id,
         sha256,
         status,
-        cast(coalesce(retrieved_at, finished_at, started_at) as timestamptz) as attempted_at
+        cast(coalesce(retrieved_at, finished_at, started_at) as {{ type_timestamptz() }}) as attempted_at
     from {{ source('raw_meta', 'ingest_log') }}
     where status in ('landed', 'unchanged') and sha256 is not null
 ),

@@ -4,7 +4,7 @@
 -- Manchester, Leeds and Birmingham absent): consumers take 2018 membership from 2017 (no LAD or combined
 -- authority membership changed between April 2017 and April 2019).
 select
-    cast("year" as integer) as year,
+    cast({{ adapter.quote('year') }} as integer) as year,
     trim(lad_cd) as lad_code,
     trim(lad_nm) as lad_name,
     nullif(trim(la_cd), '') as la_code,

@@ -3,10 +3,10 @@
 select
     areacd as area_code,
     areanm as area_name,
-    string_split(level, ';') as levels,
-    coalesce(string_split(parents, ';'), []) as parents,
-    coalesce(string_split(children, ';'), []) as children,
-    cast("start" as integer) as start_year,
-    cast("end" as integer) as end_year,
+    {{ split_list('level', ';') }} as levels,
+    coalesce({{ split_list('parents', ';') }}, {{ empty_text_list() }}) as parents,
+    coalesce({{ split_list('children', ';') }}, {{ empty_text_list() }}) as children,
+    cast({{ adapter.quote('start') }} as integer) as start_year,
+    cast({{ adapter.quote('end') }} as integer) as end_year,
     _source_sha256 as source_sha256
 from {{ source('reference', 'els_geo_metadata') }}

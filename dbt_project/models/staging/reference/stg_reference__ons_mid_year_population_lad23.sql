@@ -5,9 +5,7 @@ with source as (
 ),
 
 long as (
-    unpivot source
-    on columns('^Mid-\d{4}$')
-    into name year_label value population
+    {{ unpivot_matching('source', source('reference', 'ons_mid_year_population_lad23'), '^Mid-\d{4}$', 'year_label', 'population') }}
 )
 
 select

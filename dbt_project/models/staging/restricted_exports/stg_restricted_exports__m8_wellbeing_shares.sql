@@ -8,14 +8,14 @@
 {% set path = [env_var('LEVELUP_DATA_DIR'), 'restricted', 'export', 'open', 'm8_wellbeing_shares.parquet'] | join('/') %}
 {% set has_export = false %}
 {% if execute %}
-    {% set has_export = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] > 0 %}
+    {% set has_export = path_exists(path) %}
 {% endif %}
 {% if has_export %}
 select
-    cast(metric_id as varchar) as metric_id,
-    cast(area_level as varchar) as area_level,
-    cast(area_code as varchar) as area_code,
-    cast(parent_code as varchar) as parent_code,
+    cast(metric_id as {{ type_text() }}) as metric_id,
+    cast(area_level as {{ type_text() }}) as area_level,
+    cast(area_code as {{ type_text() }}) as area_code,
+    cast(parent_code as {{ type_text() }}) as parent_code,
     cast(survey_year as integer) as survey_year,
     cast(period_start as date) as period_start,
     cast(period_end as date) as period_end,
@@ -23,15 +23,15 @@ select
     cast(lci_95 as double) as lci_95,
     cast(uci_95 as double) as uci_95,
     cast(unweighted_count as bigint) as unweighted_count,
-    cast(status as varchar) as status,
-    cast(sdc_code as varchar) as sdc_code
+    cast(status as {{ type_text() }}) as status,
+    cast(sdc_code as {{ type_text() }}) as sdc_code
 from {{ src }}
 {% else %}
 select
-    cast(null as varchar) as metric_id, cast(null as varchar) as area_level, cast(null as varchar) as area_code,
-    cast(null as varchar) as parent_code, cast(null as integer) as survey_year, cast(null as date) as period_start,
+    cast(null as {{ type_text() }}) as metric_id, cast(null as {{ type_text() }}) as area_level, cast(null as {{ type_text() }}) as area_code,
+    cast(null as {{ type_text() }}) as parent_code, cast(null as integer) as survey_year, cast(null as date) as period_start,
     cast(null as date) as period_end, cast(null as double) as share_pct, cast(null as double) as lci_95,
-    cast(null as double) as uci_95, cast(null as bigint) as unweighted_count, cast(null as varchar) as status,
-    cast(null as varchar) as sdc_code
+    cast(null as double) as uci_95, cast(null as bigint) as unweighted_count, cast(null as {{ type_text() }}) as status,
+    cast(null as {{ type_text() }}) as sdc_code
 where false
 {% endif %}
