@@ -57,8 +57,9 @@ def spark_env(env: dict[str, str]) -> dict[str, str]:
     }
 
 
-def measure_size(work: Path, rows: int, mirror: Path, repeats: int) -> dict:
-    env, _ = prepare(work, rows, mirror)
+def measure_size(work: Path, rows: int, mirror: Path, repeats: int) -> tuple[int, dict]:
+    """(rows as generated, figures per engine)."""
+    env, _, rows = prepare(work, rows, mirror)  # rows: as generated (whole years)
     project = Path(env["LEVELUP_DBT_PROJECT_DIR"])
     data = Path(env["LEVELUP_DATA_DIR"])
     print(f"  landing every feed ({rows:,} small-area rows) with one levelup run ...", flush=True)
@@ -88,7 +89,9 @@ def measure_size(work: Path, rows: int, mirror: Path, repeats: int) -> dict:
             out[engine]["rss_mb"].append(m.peak_rss_mb)
             print(f"  {rows:,} rows, {engine}: {m.seconds:.1f} s, peak {m.peak_rss_mb:,.0f} MiB", flush=True)
     shutil.rmtree(data / "warehouse" / "spark", ignore_errors=True)
-    return {e: {"median_s": median(v["s"]), "peak_rss_mb": max(v["rss_mb"]), **v} for e, v in out.items()}
+    return rows, {
+        e: {"median_s": median(v["s"]), "peak_rss_mb": max(v["rss_mb"]), **v} for e, v in out.items()
+    }
 
 
 def crossover(sizes: list[int], res: dict[int, dict]) -> tuple[str, dict]:
@@ -127,13 +130,14 @@ def main() -> None:
     mirror = os.environ.get("LEVELUP_MIRROR")
     if not mirror:
         raise SystemExit("set LEVELUP_MIRROR (the real sources; the synthetic feed is added beside them)")
-    sizes = sorted(args.rows)
     res = {}
-    for rows in sizes:
-        work = (args.work / str(rows)).resolve()
+    for asked in sorted(args.rows):
+        work = (args.work / str(asked)).resolve()
         work.mkdir(parents=True, exist_ok=True)
-        print(f"{rows:,} rows", flush=True)
-        res[rows] = measure_size(work, rows, Path(mirror).resolve(), args.repeats)
+        print(f"{asked:,} rows asked", flush=True)
+        got, figures = measure_size(work, asked, Path(mirror).resolve(), args.repeats)
+        res[got] = figures
+    sizes = sorted(res)
     rows_out = [
         [f"{n:,}", e, f"{res[n][e]['median_s']:.1f}", f"{res[n][e]['peak_rss_mb']:,.0f}"]
         for n in sizes
