@@ -86,13 +86,17 @@ def run(
 ) -> None:
     """Refresh and publish: ingest what changed, rebuild its lineage, check, publish. Prints the release and a
     summary. When nothing changed since the current release it says so and exits 0 (no dbt work, no release)."""
-    from core.registry import load_registry
+    from core.registry import RegistryError, load_registry
     from core.runlock import RunLockHeld, run_lock
     from orchestration.plan import SourcesUnreachable, plan_refresh, preflight
 
     started = time.time()
     settings = prepare_environment()
-    registry = load_registry()
+    try:
+        registry = load_registry()
+    except RegistryError as exc:  # names the feed and field to fix; nothing was run or written
+        typer.echo(f"{exc}\nFix the registry (or overlay) and run again: nothing was run.", err=True)
+        raise typer.Exit(2) from None
     if job == "full_refresh":
         try:  # before any work (dbt parse, Dagster): no source readable means one message, exit 2
             preflight(registry, settings)
