@@ -1,1 +1,0 @@
-{{ stage_ess_feed(source('ess', 'apprenticeships_ni')) }}

@@ -1,1 +1,0 @@
-{{ stage_ess_feed(source('ess', 'children_in_relative_poverty')) }}

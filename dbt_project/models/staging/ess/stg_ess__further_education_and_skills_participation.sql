@@ -1,1 +1,0 @@
-{{ stage_ess_feed(source('ess', 'further_education_and_skills_participation')) }}

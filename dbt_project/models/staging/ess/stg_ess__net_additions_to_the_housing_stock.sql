@@ -1,1 +1,0 @@
-{{ stage_ess_feed(source('ess', 'net_additions_to_the_housing_stock')) }}

@@ -1,1 +1,0 @@
-{{ stage_ess_feed(source('ess', 'preventable_cardiovascular_mortality_england')) }}

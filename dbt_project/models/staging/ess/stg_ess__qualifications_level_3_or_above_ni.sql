@@ -1,1 +1,0 @@
-{{ stage_ess_feed(source('ess', 'qualifications_level_3_or_above_ni')) }}

@@ -1,1 +1,0 @@
-{{ stage_ess_feed(source('ess', 'short_term_let_average_length_of_stay')) }}

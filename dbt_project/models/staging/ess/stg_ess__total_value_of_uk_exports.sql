@@ -1,1 +1,0 @@
-{{ stage_ess_feed(source('ess', 'total_value_of_uk_exports')) }}
