@@ -71,8 +71,19 @@ class IndicatorSpec(Strict):
         default=None, description="missions this indicator informs (default: the feed's missions)"
     )
     note: str | None = Field(default=None, description="why the measure type / unit / range were chosen")
+    # The publisher's metadata for the indicator (ESS: the JSON beside the CSV), shown in indicator_catalogue.
+    label: str | None = Field(default=None, description="display label (metadata `label`)")
+    subtitle: str | None = None
+    long_description: str | None = None
+    caveats: str | None = None
+    decimal_places: int | None = Field(default=None, ge=0, le=10)
+    standardised: bool | None = Field(
+        default=None, description="metadata `standardised`: comparable across areas (T/F in the source)"
+    )
 
-    @field_validator("name", "unit", "description", "note")
+    @field_validator(
+        "name", "unit", "description", "note", "label", "subtitle", "long_description", "caveats"
+    )
     @classmethod
     def _no_template(cls, v: str | None) -> str | None:
         return _plain_text(v)
@@ -145,6 +156,7 @@ class ParserSpec(Strict):
     rename: dict[str, str] = Field(default_factory=dict)
     constants: dict[str, str] = Field(default_factory=dict)
     json_layout: Literal["records", "els_geo_metadata"] | None = None
+    rda_object: str | None = None  # rda: the R object to read (default: the file's only object)
 
     @field_validator("rename", "constants")
     @classmethod
@@ -165,7 +177,12 @@ class FeedSpec(Strict):
     url: str | None = None
     mirror_path: str | None = None
     landing_pattern: str | None = None  # glob in the landing zone for dropped deliveries
-    format: Literal["csv", "xlsx", "json"]
+    format: Literal["csv", "xlsx", "json"] = Field(description="the format of the file at `mirror_path`")
+    url_format: Literal["csv", "xlsx", "json", "rda"] | None = Field(
+        default=None,
+        description="the format of the file at `url` when it differs from `format` (e.g. the publisher's .rda, "
+        "mirrored as its CSV conversion); the same parser options and contract apply to both",
+    )
     parser: ParserSpec = ParserSpec()
     sensitivity: Literal["open", "restricted"] = "open"
     cadence: Cadence = "annual"
@@ -177,8 +194,17 @@ class FeedSpec(Strict):
     disabled_reason: str | None = None
     metadata_url: str | None = Field(default=None, description="the publisher's metadata (JSON) for the feed")
     metadata_mirror_path: str | None = None
+    # Who produces the statistics (ESS `sourceOrg`, may differ from the distributing `publisher`), where, when.
+    source_org: str | None = None
+    source_url: str | None = Field(default=None, description="the producer's page; ' | ' separates several")
+    source_date: str | None = Field(default=None, description="the producer's release date, as published")
+    experimental: bool = Field(
+        default=False, description="an official statistic in development (experimental)"
+    )
 
-    @field_validator("title", "publisher", "licence", "owner", "description", "disabled_reason")
+    @field_validator(
+        "title", "publisher", "licence", "owner", "description", "disabled_reason", "source_org", "source_url"
+    )
     @classmethod
     def _no_template(cls, v: str | None) -> str | None:
         return _plain_text(v)
@@ -226,6 +252,12 @@ class FeedSpec(Strict):
     def _consistent(self) -> FeedSpec:
         if not self.enabled and not self.disabled_reason:
             raise ValueError("a disabled feed must say why: set `disabled_reason`")
+        if self.url_format is not None and self.url_format == self.format:
+            raise ValueError(f"url_format {self.url_format!r} equals format: leave url_format out")
+        if self.url_format is not None and not self.url:
+            raise ValueError("url_format describes the file at `url`: set `url`")
+        if self.parser.rda_object and "rda" not in (self.format, self.url_format):
+            raise ValueError("parser.rda_object only applies to an rda file (format or url_format: rda)")
         if self.sensitivity == "open" and not (self.url and self.mirror_path):
             raise ValueError("an open feed needs both `url` and `mirror_path`")
         if self.sensitivity == "restricted" and not self.landing_pattern:
@@ -248,6 +280,10 @@ class FeedSpec(Strict):
             if col and col not in col_names:
                 raise ValueError(f"contract.{attr} {col!r} is not a contract column")
         return self
+
+    def format_at(self, via: str) -> str:
+        """The format of the bytes fetched `via` "http" (the public address) or "mirror" / "landing"."""
+        return (self.url_format or self.format) if via == "http" else self.format
 
     # Names other layers derive from the feed id -------------------------------------------------
     @property
@@ -336,9 +372,41 @@ def _expand(doc: dict[str, Any]) -> dict[str, Any]:
                 raise RegistryError(
                     f"feed {fid!r}: field 'contract.extends': unknown contract {contract['extends']!r}"
                 )
-            feed["contract"] = {**base, **{k: v for k, v in contract.items() if k != "extends"}}
+            feed["contract"] = _extend_contract(fid, base, contract)
         feeds.append(feed)
     return {"version": doc.get("version"), "feeds": feeds}
+
+
+EXTEND_KEYS = ("extends", "columns_override", "columns_drop", "columns_add")
+
+
+def _extend_contract(fid: str, base: Template, contract: Template) -> Template:
+    """A named contract with per-feed changes, so a messy file needs configuration, not code:
+    `columns_override: {<column>: {<field>: value}}` changes fields of base columns (e.g. a wider `pattern` or
+    `allowed` list), `columns_drop: [<column>]` removes base columns (e.g. a column the file repeats, which is then
+    kept under suffixed names by the parser), `columns_add: [...]` appends columns; other keys replace the base's."""
+    columns = [dict(c) for c in base.get("columns") or []]
+    names = [c.get("name") for c in columns]
+    override = contract.get("columns_override") or {}
+    drop = contract.get("columns_drop") or []
+    for col in [*override, *drop]:
+        if col not in names:
+            raise RegistryError(
+                f"feed {fid!r}: field 'contract': column {col!r} is not in contract {contract['extends']!r} "
+                f"(columns: {names})"
+            )
+    for c in columns:
+        if c.get("name") in override:
+            changes = override[c["name"]]
+            if not isinstance(changes, dict) or "name" in changes:
+                raise RegistryError(
+                    f"feed {fid!r}: field 'contract.columns_override.{c['name']}': expected a mapping of column "
+                    "fields to change (not the name)"
+                )
+            c.update(changes)
+    columns = [c for c in columns if c.get("name") not in drop] + list(contract.get("columns_add") or [])
+    rest = {k: v for k, v in contract.items() if k not in EXTEND_KEYS}
+    return {**base, **rest, "columns": columns}
 
 
 def _describe(err: ValidationError, doc: dict[str, Any]) -> str:

@@ -302,7 +302,10 @@ def fetch_http(
 def fetch(
     feed: FeedSpec, mirror: Path | None, etag: str | None = None, last_modified: str | None = None
 ) -> Fetched:
-    """The single entry point: the mirror when one is configured, otherwise the network."""
+    """The single entry point: the mirror when one is configured, otherwise the network (a public file in another
+    format than the registered one, `url_format: rda`, is converted: ingest.rda)."""
     if mirror is not None:
         return read_mirror(feed, mirror)
-    return fetch_http(feed, etag=etag, last_modified=last_modified)
+    from ingest.rda import public_format_as_csv
+
+    return public_format_as_csv(feed, fetch_http(feed, etag=etag, last_modified=last_modified))

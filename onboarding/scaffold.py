@@ -3,7 +3,11 @@
 Belongs here: reading an ESS-format sample (the tidy CSV layout of ONS Explore Subnational Statistics:
 areacd, areanm, geography, indicator, period, observation, measure, unit, lci_95, uci_95, status, notes) and
 inferring what a data engineer would otherwise type: the columns and their types, the geography levels, the
-period format, the indicators with their unit, a measure type and a plausible range. Every guess a person must
+period format, the indicators with their unit, a measure type and a plausible range. The publisher's JSON
+metadata beside the sample (`<name>.json`, read by `onboarding.ess_metadata`) gives the title, description,
+caveats, source organisation, URL and date, and the measure type: the metadata's words win over the unit column
+("Ratio of median house price to median gross annual earnings" is a ratio even when the unit says "%"), and every
+disagreement between the two is reported (`Inference.disagreements`, a NOTE in the stanza, a line in the CLI). Every guess a person must
 confirm is marked `# TODO confirm` in the stanza. Then `scaffold_feed` appends the stanza to the registry
 (as text, so comments and layout are kept), writes `stg_ess__<feed>.sql` (one macro call) and
 `docs/feeds/<id>.md`, regenerates the dbt sources/seeds (`warehouse.dbt_sync.sync`) and validates the result
@@ -25,6 +29,12 @@ from pathlib import Path
 import yaml
 
 from core.settings import PROJECT_ROOT
+from onboarding.ess_metadata import (
+    IndicatorMetadata,
+    load_metadata,
+    measure_type_from_metadata,
+    metadata_path_for,
+)
 
 ESS_COLUMNS = [
     "areacd",
@@ -67,10 +77,12 @@ class IndicatorGuess:
     rows: int
     min_value: float | None
     max_value: float | None
+    metadata: IndicatorMetadata | None = None
+    disagreement: str | None = None  # the unit column suggests another measure type than the metadata
 
     @property
     def confident(self) -> bool:
-        return self.reason.startswith("unit")
+        return self.reason.startswith(("unit", "metadata"))
 
 
 @dataclass
@@ -99,7 +111,15 @@ class Inference:
     subtitle: str | None = None
     source_url: str | None = None
     source_org: str | None = None
+    source_date: str | None = None
+    description: str | None = None
+    caveats: str | None = None
+    experimental: bool = False
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def disagreements(self) -> list[str]:
+        return [i.disagreement for i in self.indicators if i.disagreement]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -157,7 +177,7 @@ def _nice_ceiling(x: float) -> float:
 
 
 def guess_range(unit: str, measure_type: str, values: list[float]) -> tuple[float, float]:
-    if measure_type == "share" or "%" in unit:
+    if measure_type == "share" or ("%" in unit and measure_type in ("rate", "index")):
         return (0.0, 100.0)
     if not values:
         return (0.0, 1.0)
@@ -166,16 +186,22 @@ def guess_range(unit: str, measure_type: str, values: list[float]) -> tuple[floa
     return (low, _nice_ceiling(hi * 2))
 
 
-def _metadata(sample: Path) -> dict:
-    """The ESS repository keeps a JSON next to each CSV with the indicator's label, subtitle and source."""
-    meta_file = sample.with_suffix(".json")
-    if not meta_file.is_file():
-        return {}
-    try:
-        doc = json.loads(meta_file.read_text(encoding="utf-8", errors="replace"))
-    except ValueError:
-        return {}
-    return doc.get("ess-beta-metadata") or {}
+def measure_type_for(
+    unit: str, measure: str | None, name: str, meta: IndicatorMetadata | None
+) -> tuple[str, str, str | None]:
+    """(measure_type, reason, disagreement): the metadata's measure type when it names one, else the unit's."""
+    unit_type, unit_reason = guess_measure_type(unit, measure, name)
+    from_meta = measure_type_from_metadata(meta) if meta is not None else None
+    if from_meta is None:
+        return unit_type, unit_reason, None
+    mtype, reason = from_meta
+    disagreement = None
+    if mtype != unit_type:
+        disagreement = (
+            f"{name!r}: the unit column says {unit_type} ({unit_reason}), the metadata says {mtype} ({reason}): "
+            "the metadata wins"
+        )
+    return mtype, reason, disagreement
 
 
 def infer_sample(sample: Path, allowed_geographies: list[str] | None = None) -> Inference:
@@ -216,10 +242,12 @@ def infer_sample(sample: Path, allowed_geographies: list[str] | None = None) -> 
     if dupes:
         raise ScaffoldError(f"{sample}: indicator(s) {dupes} appear with more than one unit")
     indicators = []
+    metadata = load_metadata(metadata_path_for(sample))
     for (name, unit), idxs in by_ind.items():
         measure = cols["measure"][idxs[0]] if "measure" in cols else None
         values = [float(cols["observation"][i]) for i in idxs if _is_float(cols["observation"][i])]
-        mtype, reason = guess_measure_type(unit, measure, name)
+        meta = metadata.get(name) or metadata.get(None)
+        mtype, reason, disagreement = measure_type_for(unit, measure, name, meta)
         indicators.append(
             IndicatorGuess(
                 name=name,
@@ -231,6 +259,8 @@ def infer_sample(sample: Path, allowed_geographies: list[str] | None = None) -> 
                 rows=len(idxs),
                 min_value=min(values) if values else None,
                 max_value=max(values) if values else None,
+                metadata=meta,
+                disagreement=disagreement,
             )
         )
     allowed = set(allowed_geographies or [])
@@ -244,7 +274,12 @@ def infer_sample(sample: Path, allowed_geographies: list[str] | None = None) -> 
             f"columns differ from the ESS tidy layout: extra {sorted(set(header) - set(ESS_COLUMNS))}, "
             f"missing {sorted(set(ESS_COLUMNS) - set(header))}"
         )
-    meta = _metadata(sample)
+    if metadata and not any(i.metadata for i in indicators):
+        notes.append(
+            f"{metadata_path_for(sample).name} has no metadata block for any indicator of the sample"
+        )
+    single = metadata.get(None) or (next(iter(metadata.values())) if len(metadata) == 1 else None)
+    first = next(iter(metadata.values()), None)  # feed-level facts (source) are shared by every block
     status_codes = sorted({v for v in cols.get("status", []) if v})
     return Inference(
         sample=sample,
@@ -260,10 +295,14 @@ def infer_sample(sample: Path, allowed_geographies: list[str] | None = None) -> 
         has_intervals="lci_95" in header and "uci_95" in header,
         has_status="status" in header,
         status_codes=status_codes,
-        title=meta.get("label"),
-        subtitle=meta.get("subtitle"),
-        source_url=meta.get("sourceURL"),
-        source_org=meta.get("sourceOrg"),
+        title=single.get("label") if single else None,
+        subtitle=single.get("subtitle") if single else None,
+        source_url=first.get("source_url") if first else None,
+        source_org=first.get("source_org") if first else None,
+        source_date=first.get("source_date") if first else None,
+        description=(single.get("long_description") or single.get("subtitle")) if single else None,
+        caveats=single.get("caveats") if single else None,
+        experimental=bool(first.get("experimental")) if first else False,
         notes=notes,
     )
 
@@ -304,6 +343,8 @@ def render_stanza(
     ]
     for note in inf.notes:
         lines.append(f"  # NOTE: {note}")
+    for note in inf.disagreements:
+        lines.append(f"  # NOTE: unit vs metadata: {note}")
     title_value = title or inf.title or feed_id.replace("-", " ").capitalize()
     lines += [
         f"  - id: {feed_id}",
@@ -320,18 +361,40 @@ def render_stanza(
         f"    missions: [{', '.join(map(str, missions))}]"
         + ("" if missions else "  # TODO: the Levelling Up missions (1-12) this feed informs, if any")
     )
-    if inf.subtitle:
-        lines.append(f"    description: {_q(inf.subtitle)}")
+    if inf.description:
+        lines.append(f"    description: {_q(inf.description)}")
+    for key in ("source_org", "source_url", "source_date"):
+        if getattr(inf, key):
+            lines.append(f"    {key}: {_q(getattr(inf, key))}")
+    if inf.experimental:
+        lines.append("    experimental: true")
     if not inf.is_ess:
         lines += _inline_contract(inf, ess_contract)
     lines.append("    indicators:")
     for ind in inf.indicators:
         lo, hi = ind.valid_range
         todo = f"  # TODO confirm measure_type ({ind.reason}) and valid_range (sample: {ind.min_value} .. {ind.max_value})"
-        lines.append(
-            f"      - {{name: {_q(ind.name)}, measure_type: {ind.measure_type}, unit: {_q(ind.unit)}, "
-            f"valid_range: [{_num(lo)}, {_num(hi)}]}}{todo}"
-        )
+        if ind.metadata is None:
+            lines.append(
+                f"      - {{name: {_q(ind.name)}, measure_type: {ind.measure_type}, unit: {_q(ind.unit)}, "
+                f"valid_range: [{_num(lo)}, {_num(hi)}]}}{todo}"
+            )
+            continue
+        lines += [
+            f"      - name: {_q(ind.name)}",
+            f"        measure_type: {ind.measure_type}  # TODO confirm ({ind.reason})",
+            f"        unit: {_q(ind.unit)}",
+            f"        valid_range: [{_num(lo)}, {_num(hi)}]  # TODO confirm (sample: {ind.min_value} .. {ind.max_value})",
+        ]
+        if ind.disagreement:
+            lines.append(f"        note: {_q('metadata wins over the unit column: ' + ind.disagreement)}")
+        for key in ("label", "subtitle", "long_description", "caveats"):
+            if ind.metadata.get(key):
+                lines.append(f"        {key}: {_q(str(ind.metadata.get(key)))}")
+        if isinstance(ind.metadata.get("decimal_places"), int):
+            lines.append(f"        decimal_places: {ind.metadata.get('decimal_places')}")
+        if isinstance(ind.metadata.get("standardised"), bool):
+            lines.append(f"        standardised: {str(ind.metadata.get('standardised')).lower()}")
     return "\n".join(lines) + "\n"
 
 
@@ -389,7 +452,7 @@ def docs_stub(feed_id: str, inf: Inference, url: str, staging_model: str, cadenc
 > Items marked TODO are guesses the owner must confirm (they are also marked `# TODO confirm` in
 > `registry/feeds.yaml`).
 
-{inf.subtitle or "TODO: one paragraph on what the indicator measures and who publishes it."}
+{inf.description or inf.subtitle or "TODO: one paragraph on what the indicator measures and who publishes it."}
 
 | | |
 |---|---|
@@ -417,7 +480,7 @@ source geography.
 
 ## Caveats
 
-TODO: the publisher's caveats (revisions, suppression, small samples, code changes).
+{inf.caveats or "TODO: the publisher's caveats (revisions, suppression, small samples, code changes)."}
 """
 
 

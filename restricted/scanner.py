@@ -87,16 +87,19 @@ def scan_table(
     id_hits = []
     for c, typ in names.items():
         if typ.upper().startswith("VARCHAR"):
-            n = con.execute(
-                f"select count(*) from {relation} where regexp_full_match({_q(c)}, '{RESPONDENT_ID_PATTERN}')"
-            ).fetchone()[0]
+            # a list of text (e.g. indicator_catalogue.geography_levels) is scanned element by element
+            if typ.upper().endswith("[]"):
+                cond = f"len(list_filter({_q(c)}, lambda x: regexp_full_match(x, '{RESPONDENT_ID_PATTERN}'))) > 0"
+            else:
+                cond = f"regexp_full_match({_q(c)}, '{RESPONDENT_ID_PATTERN}')"
+            n = con.execute(f"select count(*) from {relation} where {cond}").fetchone()[0]
             if n:
                 id_hits.append({"column": c, "rows": n})
     lower = {c.lower() for c in names}
     answer_cols = [
         c
         for c, t in names.items()
-        if any(k in t.upper() for k in ("INT",)) and c.lower() not in ("survey_year", "year")
+        if "INT" in t.upper() and not t.endswith("]") and c.lower() not in ("survey_year", "year")
     ]
     microdata_shape = (
         bool(lower & AREA_COLUMNS)

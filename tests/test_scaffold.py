@@ -16,12 +16,18 @@ from core.registry import load_registry
 from onboarding.scaffold import guess_measure_type, infer_sample
 
 pytestmark = [pytest.mark.mirror, pytest.mark.xdist_group("sandbox")]
-NEW_FEED = "cigarette-smokers"
+# Every ESS file of the mirror is registered (issue 14): the end-to-end test scaffolds the cigarette-smokers file
+# again under a new id, pointing at the same mirror file.
+SAMPLE = "cigarette-smokers"
+NEW_FEED = "cigarette-smokers-sample"
+SAMPLE_URL = (
+    f"https://raw.githubusercontent.com/ONSdigital/explore-local-statistics-data/main/{SAMPLE}/{SAMPLE}.csv"
+)
 
 
-def test_sample_inference_on_an_unregistered_ess_file(mirror):
-    assert NEW_FEED not in load_registry().by_id, "pick a sample that is not registered yet"
-    inf = infer_sample(mirror / "ess" / NEW_FEED / f"{NEW_FEED}.csv")
+def test_sample_inference_on_a_real_ess_file(mirror):
+    assert NEW_FEED not in load_registry().by_id, "pick a feed id that is not registered yet"
+    inf = infer_sample(mirror / "ess" / SAMPLE / f"{SAMPLE}.csv")
     assert inf.rows == 756 and inf.has_intervals and inf.has_status
     assert inf.title == "Cigarette smokers"
     assert inf.period_format.startswith("ISO 8601 start date and duration") and inf.durations == ["5Y"]
@@ -60,7 +66,7 @@ def test_scaffold_feed_end_to_end_to_the_published_indicators_mart(sandbox, mirr
 
     repo_registry = PROJECT_ROOT / "registry" / "feeds.yaml"
     before = hashlib.sha256(repo_registry.read_bytes()).hexdigest()
-    sample = mirror / "ess" / NEW_FEED / f"{NEW_FEED}.csv"
+    sample = mirror / "ess" / SAMPLE / f"{SAMPLE}.csv"
     proc = run_in(
         sandbox,
         mirror,
@@ -70,6 +76,10 @@ def test_scaffold_feed_end_to_end_to_the_published_indicators_mart(sandbox, mirr
         str(sample),
         "--id",
         NEW_FEED,
+        "--url",
+        SAMPLE_URL,
+        "--mirror-path",
+        f"ess/{SAMPLE}/{SAMPLE}.csv",
         "--run",
         "--json",
     )
@@ -81,17 +91,19 @@ def test_scaffold_feed_end_to_end_to_the_published_indicators_mart(sandbox, mirr
     stanza = text.split(f"- id: {NEW_FEED}", 1)[1]
     assert "# TODO confirm" in stanza and "measure_type: share" in stanza
     feed = yaml.safe_load(text)["feeds"][-1]
-    assert feed["id"] == NEW_FEED and feed["family"] == "ess" and "url" not in feed  # family default applies
-    staging = project / "dbt_project" / "models" / "staging" / "ess" / "stg_ess__cigarette_smokers.sql"
-    assert staging.read_text() == "{{ stage_ess_feed(source('ess', 'cigarette_smokers')) }}\n"
+    assert feed["id"] == NEW_FEED and feed["family"] == "ess" and feed["url"] == SAMPLE_URL
+    assert feed["source_org"] == "Office for National Statistics"  # from the JSON metadata beside the sample
+    staging = project / "dbt_project" / "models" / "staging" / "ess" / "stg_ess__cigarette_smokers_sample.sql"
+    assert staging.read_text() == "{{ stage_ess_feed(source('ess', 'cigarette_smokers_sample')) }}\n"
     assert "Cigarette smokers" in (project / "docs" / "feeds" / f"{NEW_FEED}.md").read_text()
     assert (
-        "cigarette_smokers" in (project / "dbt_project" / "models" / "staging" / "_sources.yml").read_text()
+        "cigarette_smokers_sample"
+        in (project / "dbt_project" / "models" / "staging" / "_sources.yml").read_text()
     )
 
     out = parse_json_line(proc.stdout)
     assert out["success"], out["failed_steps"]
-    assert "stg_ess__cigarette_smokers" in out["dbt"]["models"]
+    assert "stg_ess__cigarette_smokers_sample" in out["dbt"]["models"]
     assert out["marts"]["indicators"] == "fresh"
     con = duckdb.connect(out["release"] + "/marts.duckdb", read_only=True)
     try:

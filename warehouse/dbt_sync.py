@@ -9,6 +9,9 @@ sits in `seeds/generated/`, documented as generated in `seeds/generated/_generat
   - `models/staging/_staging_generated.yml` a documented entry for every feed's staging model;
   - `seeds/generated/registry_feeds.csv`, `registry_indicators.csv` the catalogue as tables (measure types,
                                             aggregation rules, units, ranges, label metadata), so SQL can use them;
+  - `seeds/generated/registry_indicator_metadata.csv` the publisher's text per indicator (label, subtitle, long
+                                            description, caveats, source organisation / URL / date, experimental
+                                            flag, decimal places), read by the `indicator_catalogue` mart;
   - `macros/generated/registry.sql`          the staging models per family, and the mission models per role
                                             (metrics, gaps, gap groups) found in models/intermediate/missions/, so
                                             a union mart picks up a new feed or mission model without editing SQL;
@@ -153,6 +156,47 @@ def _indicators_csv(reg: Registry) -> str:
         for i in f.indicators
     ]
     return _csv(rows, cols)
+
+
+METADATA_COLUMNS = [
+    "feed_id",
+    "indicator",
+    "label",
+    "subtitle",
+    "long_description",
+    "caveats",
+    "source_org",
+    "source_url",
+    "source_date",
+    "is_experimental",
+    "decimal_places",
+    "is_standardised",
+]
+
+
+def _indicator_metadata_csv(reg: Registry) -> str:
+    """The registry's metadata text per (enabled open feed, indicator); the producer (`source_org`) falls back to
+    the feed's publisher, the producer's URL to the feed's public address."""
+    rows = [
+        {
+            "feed_id": f.id,
+            "indicator": i.name,
+            "label": i.label or i.name,
+            "subtitle": i.subtitle,
+            "long_description": i.long_description or i.description,
+            "caveats": i.caveats,
+            "source_org": f.source_org or f.publisher,
+            "source_url": f.source_url or f.url,
+            "source_date": f.source_date,
+            "is_experimental": str(f.experimental).lower(),
+            "decimal_places": i.decimal_places,
+            "is_standardised": None if i.standardised is None else str(i.standardised).lower(),
+        }
+        for f in reg.feeds
+        if f.sensitivity == "open" and f.enabled
+        for i in f.indicators
+    ]
+    return _csv(rows, METADATA_COLUMNS)
 
 
 def mission_models() -> dict[str, list[str]]:
@@ -308,6 +352,7 @@ def expected_files(reg: Registry) -> dict[Path, str]:
         root / "models" / "staging" / "_staging_generated.yml": _staging_yaml(reg),
         root / "seeds" / "generated" / "registry_feeds.csv": _feeds_csv(reg),
         root / "seeds" / "generated" / "registry_indicators.csv": _indicators_csv(reg),
+        root / "seeds" / "generated" / "registry_indicator_metadata.csv": _indicator_metadata_csv(reg),
         root / "seeds" / "generated" / "_generated.yml": _seeds_yaml(),
         root / "macros" / "generated" / "registry.sql": _macro(reg),
         root / "macros" / "generated" / "spark_sources.sql": _spark_sources_macro(reg),

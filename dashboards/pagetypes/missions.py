@@ -156,7 +156,11 @@ class MissionDashboard(Page):
             else:
                 body = self._headline(ctx, cat, profiles)
             shown.append(cat)
-            blocks.append(Section(cat["metric_name"], body, key=mid, aside=self._aside(cat, feeds), level=3))
+            blocks.append(
+                Section(
+                    cat["metric_name"], body, key=mid, aside=self._aside(cat, feeds, ctx.catalogue), level=3
+                )
+            )
         head: list = [Text(MISSION_AIMS.get(mission, ""), "aim")]
         head.append(
             Facts(
@@ -316,7 +320,7 @@ class MissionDashboard(Page):
                 )
         return out
 
-    def _aside(self, cat: dict, feeds: dict) -> list:
+    def _aside(self, cat: dict, feeds: dict, indicators=None) -> list:
         facts = [("Kind", cat["kind"]), ("Unit", cat["unit"]), ("Coverage", cat["coverage"]),
                  ("Geography", cat["geography_level"].replace("|", ", ").replace("_", " "))]  # fmt: skip
         if cat.get("baseline_period_start"):
@@ -334,4 +338,15 @@ class MissionDashboard(Page):
             sources.append((f"{info.get('title') or f} ({f})", info.get("url") or "#"))
         if sources:
             out.append(Links("Sources", sources))
+        # the source feeds' indicators as their publisher describes them (indicator_catalogue, else the registry)
+        described = [
+            i for i in (indicators.indicators if indicators is not None else [])
+            if i.feed_id in (cat.get("source_feeds") or "").split("|")
+        ]  # fmt: skip
+        if described:
+            out.append(Text("Source indicators", "h4"))
+            for i in described:
+                rule = f"{i.measure_type}: {i.aggregation_rule}" if i.aggregation_rule else i.measure_type
+                by = f" Source: {i.source_org}." if i.source_org else ""
+                out.append(Text(f"{i.label} ({rule}). {i.description or ''}{by}".strip()))
         return out

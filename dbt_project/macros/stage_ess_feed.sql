@@ -36,7 +36,9 @@ typed as (
         _feed_id as feed_id,
         _source_sha256 as source_sha256,
         cast(_source_line as integer) as source_line,
-        trim(areacd) as area_code,
+        {#- a publisher's `na` (no code exists, e.g. Scottish city-deal regions) is kept under a placeholder
+            named after the area, listed in seed geo_pseudo_areas: the row stays, at its source geography -#}
+        case when lower(trim(areacd)) = 'na' then 'na:' || trim(areanm) else trim(areacd) end as area_code,
         trim(areanm) as area_name,
         geography as geography_level,
         indicator,

@@ -183,6 +183,8 @@ def scaffold_feed_cmd(
         typer.echo(f"[scaffold] wrote {p}")
     for p in res.dbt_files_changed:
         typer.echo(f"[scaffold] regenerated {p}")
+    for note in res.inference.disagreements:
+        typer.echo(f"[scaffold] unit vs metadata: {note}")
     todo = res.stanza.count("TODO")
     typer.echo(
         f"[scaffold] valid: registry loads, dbt in step, the sample passes the contract ({res.contract_rows} rows). "

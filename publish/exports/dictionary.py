@@ -1,7 +1,9 @@
 """The offline data dictionary of a release: `docs/index.html`.
 
 Belongs here: gathering, per published mart, its description, grain, rows, source feeds, files and every
-column (type, CSV-W datatype, unit, description), plus the harmonisation methods in use and the query examples
+column (type, CSV-W datatype, unit, description), every indicator with its publisher's text (from the
+`indicator_catalogue` mart, else the registry: publish/exports/indicator_text.py), plus the harmonisation methods
+in use and the query examples
 (docs/querying.md, rendered from Markdown), and rendering them with publish/templates/data_dictionary.html.j2.
 """
 
@@ -13,6 +15,7 @@ import duckdb
 
 from publish.exports.catalog import grain
 from publish.exports.csvw import csvw_datatype, mart_columns
+from publish.exports.indicator_text import indicator_texts
 from publish.render import render
 
 
@@ -61,6 +64,7 @@ def write_data_dictionary(
         if "indicators_harmonised" in marts
         else []
     )
+    indicators, indicators_from = indicator_texts(con, marts)
     querying_md = docs_dir / "querying.md"
     page = render(
         "data_dictionary.html.j2",
@@ -68,6 +72,8 @@ def write_data_dictionary(
         links=links,
         marts=entries,
         harmonisation=harmonisation,
+        indicators=indicators,
+        indicators_from=indicators_from,
         querying=querying_md.read_text(encoding="utf-8") if querying_md.exists() else None,
     )
     (docs_dir / "index.html").write_text(page, encoding="utf-8")

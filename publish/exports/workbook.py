@@ -1,7 +1,9 @@
 """The Excel workbook of the mission metrics: a Notes sheet, then one sheet per mission.
 
 Belongs here: `write_workbook` (openpyxl write-only mode: streamed, ~30k rows in a few seconds), its column
-lists and sheet naming. Text cells that a spreadsheet would run as a formula are neutralised.
+lists and sheet naming. Text cells that a spreadsheet would run as a formula are neutralised. The Notes sheet
+describes the source indicators of the mission metrics with their publisher's text, read from the release's
+`indicator_catalogue` mart (the registry when the release lacks it: publish/exports/indicator_text.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from publish.exports.cells import neutralise
+from publish.exports.indicator_text import indicator_texts
 
 WORKBOOK_COLUMNS = [
     "metric_id", "metric_name", "metric_kind", "area_code", "area_name", "geography_level", "period_start",
@@ -21,6 +24,12 @@ WORKBOOK_COLUMNS = [
 NOTES_COLUMNS = [
     "metric_id", "mission", "mission_name", "metric_name", "kind", "unit", "coverage", "geography_level", "is_proxy",
     "availability", "reason", "source_feeds", "baseline_period_start", "definition", "caveats",
+]  # fmt: skip
+
+
+INDICATOR_NOTES_COLUMNS = [
+    "feed_id", "indicator", "label", "subtitle", "measure_type", "aggregation_rule", "unit", "source_org",
+    "source_url", "source_date", "caveats",
 ]  # fmt: skip
 
 
@@ -89,6 +98,23 @@ def write_workbook(
         i = feeds.get(f, {})
         notes.append(styled(notes, [f, i.get("title"), i.get("publisher"), i.get("licence"), i.get("url"),
                                     i.get("sha256"), i.get("retrieved_at")]))  # fmt: skip
+
+    tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    texts, texts_from = indicator_texts(con, tables)
+    notes.append([])
+    notes.append(styled(notes, ["Source indicators"], big))
+    notes.append(
+        [
+            "Text from",
+            f"the {texts_from}"
+            + ("" if texts_from == "indicator_catalogue" else " (no indicator_catalogue mart)"),
+        ]
+    )
+    notes.append(styled(notes, INDICATOR_NOTES_COLUMNS, bold))
+    iwrap = {INDICATOR_NOTES_COLUMNS.index(k) for k in ("label", "subtitle", "caveats")}
+    for t in texts:
+        if t["feed_id"] in used:
+            notes.append(styled(notes, [t.get(k) for k in INDICATOR_NOTES_COLUMNS], wrap_cols=iwrap))
 
     counts = {}
     names = {int(c["mission"]): c["mission_name"] for c in catalogue}

@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'adult_obesity_prevalence')) }}

@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'domestic_electricity_consumption')) }}

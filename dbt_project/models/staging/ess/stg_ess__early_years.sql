@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'early_years')) }}

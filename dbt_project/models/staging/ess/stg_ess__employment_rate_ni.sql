@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'employment_rate_ni')) }}

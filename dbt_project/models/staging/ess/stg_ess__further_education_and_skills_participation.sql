@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'further_education_and_skills_participation')) }}

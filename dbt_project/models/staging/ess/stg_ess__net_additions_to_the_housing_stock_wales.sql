@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'net_additions_to_the_housing_stock_wales')) }}

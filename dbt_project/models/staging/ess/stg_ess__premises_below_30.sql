@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'premises_below_30')) }}

@@ -1,0 +1,1 @@
+{{ stage_ess_feed(source('ess', 'short_term_let_number_of_guests_nights')) }}
