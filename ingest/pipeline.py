@@ -201,6 +201,14 @@ def ingest_feed(
     """Ingest one feed. `source` supplies the bytes: by default the mirror or the network (`ingest.fetch`);
     a dropped landing file for manual deliveries (`ingest.landing`)."""
     settings = settings or get_settings()
+    if not feed.enabled:  # nothing is fetched or written for a feed the registry switched off
+        message = (
+            f"feed {feed.id!r} is disabled in the registry: {feed.disabled_reason} "
+            "(set `enabled: true` in its stanza to ingest it)"
+        )
+        if raise_on_failure:
+            raise IngestFailed(message)
+        return IngestResult(feed.id, "failed", feed.url or "", None, None, None, None, None, message, 0.0)
     store = FeedStore(settings.feed_dir(feed.id), feed.id)
     started = time.monotonic()
     current = store.current_info()

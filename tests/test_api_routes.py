@@ -258,15 +258,19 @@ def test_indicator_metadata_matches_the_release_and_registry(api, db):
         """select cast(min(period_start) as varchar), cast(max(period_start) as varchar), count(*)
            from indicators_harmonised where indicator = 'Employment rate'"""
     ).fetchone()
+    # the label and subtitle are the publisher's (ess/employment-rate/employment-rate.json), via indicator_catalogue
     assert (emp["label"], emp["feed_id"], emp["unit"], emp["measure_type"]) == (
-        "Employment rate",
+        "Employment rate (Great Britain)",
         EMP,
         "%",
         "share",
     )
+    assert emp["subtitle"].startswith("Percentage of people aged 16 to 64 in em")
     assert (emp["first_period"], emp["last_period"], emp["row_count"]) == (first, last, n)
     assert (
-        emp["missions"] == [1] and emp["metadata_source"] == "registry" and "LAD" in emp["geography_levels"]
+        emp["missions"] == [1]
+        and emp["metadata_source"] == "indicator_catalogue"
+        and "LAD" in emp["geography_levels"]
     )
     assert emp["source_url"].endswith("/employment-rate.csv")
     m7 = get(api, "/api/v1/metadata/indicators?mission=7").json()["indicators"]
@@ -419,13 +423,14 @@ def test_similar_areas_come_from_the_similar_areas_mart_when_it_exists(api, api_
         get(c, f"/api/v1/geo/related/{HARTLEPOOL}/similar", 404)
 
 
-def test_indicator_catalogue_mart_is_used_when_the_release_has_it(api_data, tmp_path):
+def test_indicator_catalogue_rows_win_and_indicators_without_one_fall_back_to_the_registry(api_data, tmp_path):
     data = tmp_path / "data"
     variant_release(
         data,
         api_data.release,
         "20990101T000000001Z",
         [
+            "drop table indicator_catalogue",  # a release of before the catalogue: one row of it only
             """create table indicator_catalogue as select * from (values
                ('employment-rate', 'Employment rate', 'Employment rate (16 to 64)', 'Share of people aged 16-64 in work',
                 'APS is being reweighted', 'Office for National Statistics', 'https://example.org/emp', 1,

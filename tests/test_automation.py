@@ -89,7 +89,7 @@ def test_definitions_with_automation_load_and_every_cadence_has_a_schedule(platf
     reg = platform.REGISTRY
     defs, auto = make_defs(platform, reg)
     Definitions.validate_loadable(defs)
-    cadences = {f.cadence for f in reg.feeds if f.sensitivity == "open"} - {"adhoc"}
+    cadences = {f.cadence for f in reg.open_feeds} - {"adhoc"}
     names = {s.name for s in auto["schedules"]}
     assert names == {f"refresh_{c}_schedule" for c in cadences} | {"freshness_checks_daily"}
     graph = defs.resolve_asset_graph()
@@ -103,7 +103,7 @@ def test_definitions_with_automation_load_and_every_cadence_has_a_schedule(platf
             job = defs.resolve_job_def(f"refresh_{cadence}")
             raw_selected = {k for k in job.asset_layer.selected_asset_keys if k.path[0] == "raw"}
             expected = {
-                AssetKey(["raw", f.id]) for f in reg.feeds if f.cadence == cadence and f.sensitivity == "open"
+                AssetKey(["raw", f.id]) for f in reg.open_feeds if f.cadence == cadence
             }
             assert raw_selected == expected, cadence
             assert AssetKey(["release", "current"]) in job.asset_layer.selected_asset_keys

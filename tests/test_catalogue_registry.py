@@ -72,6 +72,20 @@ def test_every_ess_dataset_with_a_csv_is_registered_and_enabled(mirror, registry
             assert (mirror / f.metadata_mirror_path).is_file(), f"{f.id}: its JSON metadata is mirrored"
 
 
+def test_a_disabled_feed_is_refused_at_ingest_naming_its_reason_and_writes_nothing(tmp_path, registry):
+    from core.settings import Settings
+    from ingest.pipeline import IngestFailed, ingest_feed
+
+    feed = registry.get("average-house-price")
+    assert not feed.enabled and feed not in registry.open_feeds
+    settings = Settings(data_dir=tmp_path / "data")
+    with pytest.raises(IngestFailed, match="'average-house-price' is disabled.*not in the offline mirror"):
+        ingest_feed(feed, settings)
+    result = ingest_feed(feed, settings, raise_on_failure=False)
+    assert result.status == "failed" and "enabled: true" in result.message
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").rglob("*.csv"))
+
+
 def test_indicator_and_unit_labels_match_the_csv_exactly(mirror, registry):
     for f in _ess_feeds(registry):
         if not f.enabled:

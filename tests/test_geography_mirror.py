@@ -62,7 +62,7 @@ def _ingest_and_build(env: dict, tmp: Path) -> None:
     _run_python(
         env,
         "from core.registry import load_registry; from ingest.pipeline import ingest_feed; "
-        "[ingest_feed(f) for f in load_registry().feeds if f.family in ('ess', 'reference')]",
+        "[ingest_feed(f) for f in load_registry().open_feeds if f.family in ('ess', 'reference')]",
     )
     _run_python(env, "from ingest.custom_areas import land_custom_areas; land_custom_areas()")
     dbt_build(env, tmp, SELECT)
@@ -87,7 +87,7 @@ def _write_fixture_mirror(mirror: Path, real: Path) -> None:
     mirror.mkdir(parents=True, exist_ok=True)
     (mirror / "reference").symlink_to(real / "reference", target_is_directory=True)
     cases = list(csv.DictReader((FIXTURES / "known_cases.csv").open(encoding="utf-8")))
-    for feed in load_registry().feeds:
+    for feed in load_registry().open_feeds:
         if feed.family != "ess":
             continue
         path = mirror / feed.mirror_path

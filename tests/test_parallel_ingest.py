@@ -21,7 +21,7 @@ LEVELUP = Path(sys.executable).parent / "levelup"
 
 
 def test_two_processes_ingest_at_once_without_locks(mirror, data_dir):
-    feeds = [f.id for f in load_registry().feeds if f.sensitivity == "open"]
+    feeds = [f.id for f in load_registry().open_feeds]
     halves = [feeds[::2], feeds[1::2]]
     env = {**os.environ, "LEVELUP_DATA_DIR": str(data_dir), "LEVELUP_MIRROR": str(mirror)}
     procs = [

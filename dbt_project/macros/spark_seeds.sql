@@ -1,8 +1,9 @@
 {#
   Seeds on Spark (dbt-spark's session method): its own `spark__load_csv_rows` substitutes values into the SQL
   unquoted-escaped (a quote inside a value breaks the statement) and writes a missing value as the text 'None'.
-  This one writes each value as a literal: NULL for a missing one; a text in single quotes, or in double quotes
-  when it holds a single quote (string literals are read raw: spark.sql.parser.escapedStringLiterals).
+  This one writes each value as a literal: NULL for a missing one; a text in single quotes, or, when it holds a
+  single quote, as concat() of its single-quoted pieces and "'" (so a text may hold both quote characters);
+  string literals are read raw (spark.sql.parser.escapedStringLiterals), so a backslash stays a backslash.
 #}
 {% macro spark__load_csv_rows(model, agate_table) %}
   {%- set column_override = model['config'].get('column_types', {}) -%}
@@ -17,8 +18,10 @@
           {%- if v is none -%}cast(null as {{ type }})
           {%- else -%}
             {%- set text = (v | string | lower) if v is sameas true or v is sameas false else (v | string) -%}
-            {%- if "'" in text -%}{%- if '"' in text -%}{{ exceptions.raise_compiler_error("seed " ~ model.name ~ ": a value holds both quote characters: " ~ text) }}{%- endif -%}
-            cast("{{ text }}" as {{ type }})
+            {%- if "'" in text -%}
+            {#- split at each single quote and join the pieces with a double-quoted one: concat('a', "'", 'b') -#}
+            {%- set sep = "', " ~ '"' ~ "'" ~ '"' ~ ", '" -%}
+            cast(concat('{{ text.split("'") | join(sep) }}') as {{ type }})
             {%- else -%}cast('{{ text }}' as {{ type }}){%- endif -%}
           {%- endif -%}
           {%- if not loop.last %},{% endif -%}
