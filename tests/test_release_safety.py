@@ -4,6 +4,9 @@
   new release, and never see a mix of two releases;
 - SIGKILL of the refresh during ingest, dbt, checks or publish leaves `current` on a complete release, and
   the next run succeeds without manual clean-up.
+
+The refreshes are the everyday kind: the publisher revised one value of one feed (`revised_mirror`), so each run
+lands that feed and rebuilds its lineage through dbt, the checks and publish, as a scheduled refresh would.
 """
 
 from __future__ import annotations
@@ -30,6 +33,33 @@ def env_for(data: Path, mirror: Path, **extra) -> dict:
     return env
 
 
+REVISED_FEED = "homicide-offences"
+
+
+@pytest.fixture(scope="module")
+def revised_mirror(mirror, tmp_path_factory) -> Path:
+    """The real mirror with one observation of one feed revised (its first row's value, + 0.001): the others
+    are symlinks to the real files."""
+    import csv
+    import io
+
+    from core.registry import load_registry
+    from helpers import overlay_mirror
+
+    rel = load_registry().get(REVISED_FEED).mirror_path
+    text = (mirror / rel).read_bytes().decode("utf-8")
+    lines = text.splitlines(keepends=True)
+    header = next(csv.reader([lines[0].lstrip("\ufeff")]))
+    row = next(csv.reader([lines[1]]))
+    at = header.index("observation")
+    row[at] = repr(float(row[at]) + 0.001)
+    out = io.StringIO()
+    csv.writer(out, lineterminator=lines[1][len(lines[1].rstrip("\r\n")) :]).writerow(row)
+    revised = "".join([lines[0], out.getvalue(), *lines[2:]])
+    assert revised != text and len(revised.splitlines()) == len(lines)
+    return overlay_mirror(mirror, tmp_path_factory.mktemp("revised-mirror"), {rel: revised.encode("utf-8")})
+
+
 def run_levelup(data: Path, mirror: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(LEVELUP), "run", *args], env=env_for(data, mirror), capture_output=True, text=True, timeout=900
@@ -50,8 +80,9 @@ def assert_current_is_complete(data: Path) -> str:
     return rid
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def baseline(tmp_path_factory, published):
+    """A private copy of the published data directory (each test refreshes its own)."""
     assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-3000:]
     return published.copy_to(tmp_path_factory.mktemp("safety") / "data")
 
@@ -77,7 +108,7 @@ READER = textwrap.dedent(
 )
 
 
-def test_readers_keep_working_during_a_refresh(baseline, mirror, tmp_path):
+def test_readers_keep_working_during_a_refresh(baseline, revised_mirror, tmp_path):
     data = baseline
     before = assert_current_is_complete(data)
     script = tmp_path / "reader.py"
@@ -94,8 +125,9 @@ def test_readers_keep_working_during_a_refresh(baseline, mirror, tmp_path):
     # A long-lived reader holding the old file open the whole time.
     holder = duckdb.connect(str((data / "releases" / "current").resolve() / "marts.duckdb"), read_only=True)
     old_count = holder.execute("select count(*) from indicators").fetchone()[0]
-    refresh = run_levelup(data, mirror, "--force")  # nothing changed: --force rebuilds and publishes anyway
+    refresh = run_levelup(data, revised_mirror)  # one feed revised: its lineage is rebuilt and published
     assert refresh.returncode == 0, refresh.stdout[-2000:]
+    assert f"1 source(s) changed: {REVISED_FEED}" in refresh.stdout, refresh.stdout[-2000:]
     assert holder.execute("select count(*) from indicators").fetchone()[0] == old_count
     assert holder.execute("select release_id from release_info").fetchone()[0] == before
     holder.close()
@@ -117,8 +149,7 @@ def crash_at(data: Path, mirror: Path, point: str) -> dict:
     marker = data / f".crashpoint-{point}"
     marker.unlink(missing_ok=True)
     proc = subprocess.Popen(
-        # --force: the sources are unchanged since the baseline, and a change-aware run would rightly do nothing
-        [str(LEVELUP), "run", "--force"],
+        [str(LEVELUP), "run"],  # the revised feed: landed, then (after a kill) finished by the next run
         env=env_for(data, mirror, LEVELUP_CRASHPOINT=point),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -138,17 +169,16 @@ def crash_at(data: Path, mirror: Path, point: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def crash_sequence(baseline, mirror):
+def crash_sequence(tmp_path_factory, published, revised_mirror):
     """Kill a refresh at each point in turn, on the same data directory and with no clean-up in between: each
     refresh is also "the next run" after the previous kill, and must get past that point to reach its own.
-    A final refresh must then complete."""
-    import shutil
-
-    data = baseline
+    The first lands the revised feed (the ingest kill interrupts a real landing); the later ones find it landed
+    but never published and finish its lineage. A final refresh must then complete."""
+    assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-3000:]
+    data = published.copy_to(tmp_path_factory.mktemp("crashes") / "data")
     before = assert_current_is_complete(data)
-    shutil.rmtree(data / "raw" / "homicide-offences")  # so the ingest kill interrupts a real landing
-    outcomes = {point: crash_at(data, mirror, point) for point in CRASH_POINTS}
-    recovered = run_levelup(data, mirror, "--force")
+    outcomes = {point: crash_at(data, revised_mirror, point) for point in CRASH_POINTS}
+    recovered = run_levelup(data, revised_mirror)
     return data, before, outcomes, recovered
 
 
@@ -168,7 +198,11 @@ def test_next_run_succeeds_without_manual_cleanup(crash_sequence):
     assert after != before
     assert not list((data / "releases").glob(".building-*"))
     m = json.loads((data / "releases" / "current" / "manifest.json").read_text())
-    assert m["feeds"]["homicide-offences"]["rows"] > 0  # the feed interrupted mid-landing landed again
+    before_m = json.loads((data / "releases" / before / "manifest.json").read_text())
+    # the feed interrupted mid-landing landed again: the revised version is the one published
+    assert m["feeds"][REVISED_FEED]["rows"] > 0
+    assert m["feeds"][REVISED_FEED]["sha256"] != before_m["feeds"][REVISED_FEED]["sha256"]
+    assert f"{REVISED_FEED}" in recovered.stdout
 
 
 def test_killed_runs_are_failed_at_the_next_start_and_leave_no_wal(crash_sequence):
