@@ -26,7 +26,7 @@ import pytest
 from analysis import marts
 from core.registry import load_registry
 
-pytestmark = [pytest.mark.mirror]
+pytestmark = [pytest.mark.mirror, pytest.mark.xdist_group("analysis_mirror")]  # one repro rebuild
 LEVELUP = Path(sys.executable).parent / "levelup"
 ANALYSIS_MARTS = [
     "area_clusters", "similar_areas", "cluster_profiles", "cluster_model_fit", "cluster_model_indicators",

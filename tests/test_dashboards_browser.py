@@ -40,6 +40,7 @@ from publish.exports.catalog import load_catalogue
 
 pytestmark = [
     pytest.mark.mirror,
+    pytest.mark.xdist_group("dashboards_browser"),  # one server and one browser
     pytest.mark.skipif(not cdp.available(), reason="no /usr/bin/chromium (apt-get install -y chromium)"),
 ]
 SHEFFIELD, YORKSHIRE, ENGLAND, UK = "E08000039", "E12000003", "E92000001", "K02000001"

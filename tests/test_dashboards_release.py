@@ -28,7 +28,7 @@ from dashboards_helpers import (
     outside_requests,
 )
 
-pytestmark = pytest.mark.mirror
+pytestmark = [pytest.mark.mirror, pytest.mark.xdist_group("dashboards_release")]  # one refresh
 PAGES = PROJECT_ROOT / "dashboards" / "pages"
 
 
