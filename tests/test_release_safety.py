@@ -43,8 +43,9 @@ def revised_mirror(mirror, tmp_path_factory) -> Path:
     import csv
     import io
 
-    from core.registry import load_registry
     from helpers import overlay_mirror
+
+    from core.registry import load_registry
 
     rel = load_registry().get(REVISED_FEED).mirror_path
     text = (mirror / rel).read_bytes().decode("utf-8")
