@@ -167,6 +167,7 @@ def _indicator(ind_id, key, stat, cat, registry, snap) -> Indicator:
         "missions": (spec.missions if spec and spec.missions else (feed.missions if feed else [])) or [],
         "source_org": feed.publisher if feed else None,
         "source_url": source.get("url") or (feed.url if feed else None),
+        "file_url": source.get("url") or (feed.url if feed else None),
         "licence": source.get("licence") or (feed.licence if feed else None),
         "first_period": stat.get("first_period"),
         "last_period": stat.get("last_period"),
@@ -188,12 +189,8 @@ def _indicator(ind_id, key, stat, cat, registry, snap) -> Indicator:
             "decimal_places",
             "aggregation_rule",
             "is_aggregatable",
-            "geography_levels",
-            "first_period",
-            "last_period",
-            "row_count",
             "missions",
-        ):
+        ):  # the text and the rules; periods, row counts and levels stay measured on this release's rows
             if cat.get(name) is not None:
                 value = cat[name]
                 facts[name] = str(value) if name in ("source_date", "first_period", "last_period") else value

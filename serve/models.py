@@ -99,7 +99,10 @@ class IndicatorMeta(Open):
     valid_range: list[float] | None = None
     missions: list[int] = []
     source_org: str | None = None
-    source_url: str | None = None
+    source_url: str | None = Field(
+        None, description="the publisher's page for the source (indicator_catalogue), else the file's address"
+    )
+    file_url: str | None = Field(None, description="the public address of the source file this release read")
     licence: str | None = None
     first_period: str | None = None
     last_period: str | None = None

@@ -273,9 +273,23 @@ def test_indicator_metadata_matches_the_release_and_registry(api, db):
         and emp["metadata_source"] == "indicator_catalogue"
         and "LAD" in emp["geography_levels"]
     )
-    assert emp["source_url"].endswith("/employment-rate.csv")
+    assert emp["file_url"].endswith("/employment-rate.csv")  # the file this release read
+    assert emp["source_url"] == (  # the publisher's page, from employment-rate.json's sourceURL
+        "https://www.ons.gov.uk/employmentandlabourmarket/peopleinwork/employmentandemployeetypes/datasets/"
+        "li01regionallabourmarketlocalindicatorsforcountieslocalandunitaryauthorities"
+    )
     m7 = get(api, "/api/v1/metadata/indicators?mission=7").json()["indicators"]
-    assert {i["id"] for i in m7} == {"female-healthy-life-expectancy", "male-healthy-life-expectancy"}
+    from core.registry import load_registry
+
+    health = {  # the registry's mission map (MISSIONS.md): (feed, indicator) informing mission 7
+        (f.id, i.name)
+        for f in load_registry().open_feeds
+        for i in f.indicators
+        if 7 in (i.missions if i.missions is not None else f.missions)
+    }
+    assert {i["feed_id"] for i in m7} == {fid for fid, _ in health}
+    assert len(m7) == len(health) >= 8
+    assert {"female-healthy-life-expectancy", "male-healthy-life-expectancy"} <= {i["id"] for i in m7}
     assert get(api, "/api/v1/metadata/indicators/nope", 404).json()["unknown"] == ["nope"]
 
 
@@ -450,7 +464,9 @@ def test_indicator_catalogue_rows_win_and_indicators_without_one_fall_back_to_th
             "APS is being reweighted",
             1,
         )
-        assert emp["geography_levels"] == ["LAD", "RGN"] and emp["source_url"] == "https://example.org/emp"
+        assert emp["source_url"] == "https://example.org/emp"
+        # measured facts stay the release's own (the catalogue row says ['LAD', 'RGN'])
+        assert emp["geography_levels"] != ["LAD", "RGN"] and "CTRY" in emp["geography_levels"]
         others = [i for i in get(c, "/api/v1/metadata/indicators").json()["indicators"] if i["id"] != EMP]
         assert others and all(i["metadata_source"] == "registry" for i in others)
 

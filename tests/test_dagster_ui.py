@@ -34,7 +34,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def chromium(tmp_path: Path, *args: str, url: str) -> subprocess.CompletedProcess:
+def chromium(tmp_path: Path, *args: str, url: str, height: int = 1000) -> subprocess.CompletedProcess:
+    """Headless Chromium on `url`; `height`: the window's, as the asset list renders only the rows in view."""
     return subprocess.run(
         [
             CHROMIUM,
@@ -48,7 +49,7 @@ def chromium(tmp_path: Path, *args: str, url: str) -> subprocess.CompletedProces
             "--disable-sync",
             "--disable-dev-shm-usage",
             f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            "--window-size=1600,1000",
+            f"--window-size=1600,{height}",
             "--virtual-time-budget=30000",
             *args,
             url,
@@ -148,7 +149,7 @@ def test_asset_graph_shows_the_feeds_offline(dagster_dev, tmp_path):
     shot = ARTIFACTS / "dagster-assets.png"
     shot.unlink(missing_ok=True)
     url = dagster_dev + "/assets/raw"
-    dom = chromium(tmp_path, "--dump-dom", url=url)
+    dom = chromium(tmp_path, "--dump-dom", url=url, height=8000)  # tall enough for every feed's row
     assert dom.returncode == 0, dom.stderr[-2000:]
     feeds = [f.id for f in load_registry().open_feeds if f.family == "ess"]
     shown = [f for f in feeds if f in dom.stdout]
