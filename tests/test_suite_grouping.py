@@ -1,7 +1,7 @@
 """The suite's own scheduling: `make test` runs `pytest -n 2 --dist loadgroup`, and the heavy modules (the SIGKILL
 sequence, the Spark build, the API's shared data) mark themselves `xdist_group` so that their module fixtures
-are built once, on one worker. pytest 9.2 silently broke that (pytest-xdist 3.8 renames the node id, which 9.2
-made read-only): every grouped module then ran its fixtures on both workers. This runs a small suite the same
+are built once, on one worker. pytest 9.2 silently broke that (pytest-xdist 3.8 tags a grouped test by setting
+`item._nodeid`, and 9.2 derives `nodeid` from another field): every grouped module ran its fixtures on both workers. This runs a small suite the same
 way and checks that a group stays on one worker.
 """
 
