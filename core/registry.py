@@ -384,8 +384,9 @@ def _extend_contract(fid: str, base: Template, contract: Template) -> Template:
     """A named contract with per-feed changes, so a messy file needs configuration, not code:
     `columns_override: {<column>: {<field>: value}}` changes fields of base columns (e.g. a wider `pattern` or
     `allowed` list), `columns_drop: [<column>]` removes base columns (e.g. a column the file repeats, which is then
-    kept under suffixed names by the parser), `columns_add: [...]` appends columns; other keys replace the base's."""
-    columns = [dict(c) for c in base.get("columns") or []]
+    kept under suffixed names by the parser), `columns_add: [...]` appends columns; other keys replace the base's,
+    `columns` too: a full `columns:` list is the feed's own columns, and the changes above apply to it."""
+    columns = [dict(c) for c in contract.get("columns") or base.get("columns") or []]
     names = [c.get("name") for c in columns]
     override = contract.get("columns_override") or {}
     drop = contract.get("columns_drop") or []

@@ -227,6 +227,21 @@ def test_contract_extends_with_column_overrides_and_drops():
     assert {col.name for col in base.columns} == {"areacd", "indicator", "status", "notes"}
 
 
+def test_contract_extends_with_its_own_columns_keeps_them():
+    # e.g. the benchmark's small-area feed: the tidy contract's keys with its own codes and geography labels
+    c = (
+        parse_registry(
+            BASE
+            % "{extends: tidy, columns: [{name: areacd, nullable: false, pattern: '^E01\\d{6}$'}, {name: indicator}]}"
+        )
+        .get("demo")
+        .contract
+    )
+    assert [col.name for col in c.columns] == ["areacd", "indicator"]
+    assert c.columns[0].pattern == "^E01\\d{6}$"
+    assert c.unique == parse_registry(BASE % "tidy").get("demo").contract.unique  # the rest still from the base
+
+
 @pytest.mark.parametrize(
     "contract, message",
     [
