@@ -154,6 +154,7 @@ def _indicator(ind_id, key, stat, cat, registry, snap) -> Indicator:
     mtype = (
         (cat or {}).get("measure_type") or stat.get("measure_type") or (spec.measure_type if spec else None)
     )
+    file_url = source.get("url") or (feed.url if feed else None)  # the file this release read
     facts = {
         "label": label,
         "feed_id": feed_id,
@@ -166,8 +167,8 @@ def _indicator(ind_id, key, stat, cat, registry, snap) -> Indicator:
         "valid_range": list(spec.valid_range) if spec and spec.valid_range else None,
         "missions": (spec.missions if spec and spec.missions else (feed.missions if feed else [])) or [],
         "source_org": feed.publisher if feed else None,
-        "source_url": source.get("url") or (feed.url if feed else None),
-        "file_url": source.get("url") or (feed.url if feed else None),
+        "source_url": file_url,  # the publisher's page replaces it below when the catalogue has one
+        "file_url": file_url,
         "licence": source.get("licence") or (feed.licence if feed else None),
         "first_period": stat.get("first_period"),
         "last_period": stat.get("last_period"),
