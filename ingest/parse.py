@@ -31,6 +31,11 @@ from core.registry import FeedSpec
 
 SQL_TYPES = {"str": "VARCHAR", "float": "DOUBLE", "int": "BIGINT", "date": "DATE"}
 SAMPLE = 5
+# The longest record any reader accepts. DuckDB's CSV reader holds a buffer of 16 x this per open scan, outside
+# the memory it can spill, and dbt's union of every feed's staging view opens one scan per feed: at 10 MB
+# (152.5 MiB buffers) 59 feeds exhausted a 2 GB limit. An ESS record is under 1 KB; 1 MiB still names a runaway
+# line (an unclosed quote) as an error instead of reading the rest of the file into one cell.
+MAX_LINE_BYTES = 1_048_576
 
 
 class ParseError(ValueError):
@@ -114,7 +119,7 @@ def _csv_relation(feed: FeedSpec, path: Path, names: list[str], *, rejects: bool
     return (
         f"read_csv({literal(str(path))}, header = true, auto_detect = false, columns = {columns}, "
         f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, encoding = {literal(encoding)}, "
-        f"null_padding = false, store_rejects = {str(rejects).lower()}, max_line_size = 10000000) with ordinality"
+        f"null_padding = false, store_rejects = {str(rejects).lower()}, max_line_size = {MAX_LINE_BYTES}) with ordinality"
     )
 
 
@@ -388,7 +393,7 @@ def dbt_source_relation(feed: FeedSpec, data_dir_sql: str) -> str:
     reader = (
         f"read_csv('{folder}/current.csv', header = true, all_varchar = true, delim = ',', quote = '\"', "
         f"escape = '\"', strict_mode = true, encoding = '{encoding}', null_padding = false, "
-        "max_line_size = 10000000) with ordinality"
+        f"max_line_size = {MAX_LINE_BYTES}) with ordinality"
     )
     inverse = {v: k for k, v in feed.parser.rename.items()}
     constants = dict(feed.parser.constants)
@@ -490,7 +495,7 @@ def field_count_problems(feed: FeedSpec, path: Path, where: str) -> ParseError |
         rows = con.execute(
             f"with lines as (select ordinality as line, raw from read_csv({literal(str(path))}, header = false, "
             "auto_detect = false, columns = {'raw': 'VARCHAR'}, delim = '\x1f', quote = '', escape = '', "
-            "max_line_size = 10000000) with ordinality), "
+            f"max_line_size = {MAX_LINE_BYTES}) with ordinality), "
             "unquoted as (select line, raw, regexp_replace(raw, '\"([^\"]|\"\")*\"', '', 'g') as bare from lines "
             "where line > 1 and raw is not null), "
             "counted as (select line, raw, length(bare) - length(replace(bare, ',', '')) + 1 as fields from unquoted) "
