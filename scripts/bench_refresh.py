@@ -28,35 +28,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "scripts"))
 
 from bench.measure import median, run_measured, spread, table  # noqa: E402
+from bench.mirrors import revised_mirror  # noqa: E402
 
 REVISED_FEED = "ess/gross-median-weekly-pay/gross-median-weekly-pay.csv"  # the feed whose source moves
 
 
 def levelup(*args: str) -> list[str]:
     return [str(Path(sys.executable).parent / "levelup"), *args]
-
-
-def revised_mirror(real: Path, dest: Path) -> Path:
-    """A mirror of symlinks to the real files, except one ESS file copied with one observation revised."""
-    for family in ("ess", "reference"):
-        for src in (real / family).rglob("*"):
-            if src.is_file():
-                target = dest / src.relative_to(real)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.symlink_to(src.resolve())
-    target = dest / REVISED_FEED
-    lines = target.read_text(encoding="utf-8-sig").splitlines()
-    header = lines[0].split(",")
-    obs = header.index("observation")
-    for i, line in enumerate(lines[1:], start=1):
-        cells = line.split(",")
-        if len(cells) == len(header) and cells[obs]:
-            cells[obs] = f"{float(cells[obs]) * 1.001:.1f}"  # a revision well inside every tolerance
-            lines[i] = ",".join(cells)
-            break
-    target.unlink()
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return dest
 
 
 def releases(data: Path) -> list[str]:
@@ -101,7 +79,7 @@ def main() -> None:
         for i in range(args.repeats):
             print(f"repeat {i + 1}: one feed's source revised ...", flush=True)
             revised = tmp / f"mirror-{i}"
-            revised_mirror(mirror, revised)
+            revised_mirror(mirror, revised, REVISED_FEED)
             if i % 2 == 1:  # alternate between the revised and the real file, so each run sees a change
                 shutil.rmtree(revised)
                 revised = mirror

@@ -9,6 +9,9 @@ from pathlib import Path
 from onboarding.scaffold import ESS_COLUMNS  # the ESS tidy file's columns, in the publisher's order
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+from bench.mirrors import overlay_mirror, revised_mirror  # noqa: E402,F401  (shared with the benchmarks)
+
 DBT_DIR = PROJECT_ROOT / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
 ESS_HEADER = ESS_COLUMNS
@@ -35,18 +38,3 @@ def dbt_build(env: dict, tmp: Path, select: list[str]) -> subprocess.CompletedPr
     res = subprocess.run(cmd, cwd=DBT_DIR, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-2000:]
     return res
-
-
-def overlay_mirror(real: Path, dest: Path, broken: dict[str, bytes]) -> Path:
-    """A mirror laid out like the real one (symlinks), with the files named in `broken` replaced by those bytes."""
-    for family in ("ess", "reference"):
-        for src in (real / family).rglob("*"):
-            if src.is_file():
-                rel = src.relative_to(real)
-                target = dest / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if str(rel) in broken:
-                    target.write_bytes(broken[str(rel)])
-                else:
-                    target.symlink_to(src)
-    return dest

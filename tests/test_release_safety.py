@@ -38,27 +38,14 @@ REVISED_FEED = "homicide-offences"
 
 @pytest.fixture(scope="module")
 def revised_mirror(mirror, tmp_path_factory) -> Path:
-    """The real mirror with one observation of one feed revised (its first row's value, + 0.001): the others
-    are symlinks to the real files."""
-    import csv
-    import io
-
-    from helpers import overlay_mirror
+    """The real mirror with one observation of one feed revised (+ 0.001): the others are symlinks to the real
+    files."""
+    from helpers import revised_mirror as revise
 
     from core.registry import load_registry
 
     rel = load_registry().get(REVISED_FEED).mirror_path
-    text = (mirror / rel).read_bytes().decode("utf-8")
-    lines = text.splitlines(keepends=True)
-    header = next(csv.reader([lines[0].lstrip("\ufeff")]))
-    row = next(csv.reader([lines[1]]))
-    at = header.index("observation")
-    row[at] = repr(float(row[at]) + 0.001)
-    out = io.StringIO()
-    csv.writer(out, lineterminator=lines[1][len(lines[1].rstrip("\r\n")) :]).writerow(row)
-    revised = "".join([lines[0], out.getvalue(), *lines[2:]])
-    assert revised != text and len(revised.splitlines()) == len(lines)
-    return overlay_mirror(mirror, tmp_path_factory.mktemp("revised-mirror"), {rel: revised.encode("utf-8")})
+    return revise(mirror, tmp_path_factory.mktemp("revised-mirror"), rel)
 
 
 def run_levelup(data: Path, mirror: Path, *args: str) -> subprocess.CompletedProcess:
