@@ -443,19 +443,47 @@ def _fast_rows(snap: Snapshot, q: DataQuery) -> list[tuple] | None:
     return out
 
 
-def run_rows(snap: Snapshot, q: DataQuery, columns: list[str], max_rows: int) -> tuple[list[tuple], int, int]:
-    """(rows of `columns` (names from FIELDS) for the page, total rows, page size). Raises 413 when the
-    result needs narrowing, 400 when the page asked for is above the row limit."""
-    limit = q.limit if q.limit is not None else max_rows
-    if limit > max_rows:
+def page_size(limit: int | None, max_rows: int, release: str) -> int:
+    """The page a caller asked for (`limit`), or the largest one; 400 when it is above the largest page."""
+    page = limit if limit is not None else max_rows
+    if page > max_rows:
         raise Problem(
             400,
             "bad-request",
-            f"limit={limit} is above the largest page, {max_rows} rows",
-            release=snap.release_id,
+            f"limit={page} is above the largest page, {max_rows} rows",
+            release=release,
             parameter="limit",
             limit=max_rows,
         )
+    return page
+
+
+def page_rows(snap: Snapshot, sql: str, params: list, *, select: str, order_by: str, page: int, offset: int):
+    """(the page of `select` over the query `sql`, in `order_by` order; the query's total rows). The total comes
+    with the page in one scan; only a page past the end costs a second count."""
+    rows = snap.sql(
+        f"select {select}, count(*) over () as _total from ({sql}) order by {order_by} limit ? offset ?",
+        params + [page, offset],
+    )
+    if rows:
+        total = rows[0][-1]
+    elif offset:
+        total = snap.sql(f"select count(*) from ({sql})", params)[0][0]
+    else:
+        total = 0
+    return [r[:-1] for r in rows], total
+
+
+def check_not_too_large(limit: int | None, total: int, max_rows: int, release: str) -> None:
+    """413 when no page was asked for (`limit` unset) and the whole result is above the row limit."""
+    if limit is None and total > max_rows:
+        raise too_large(total, max_rows, release)
+
+
+def run_rows(snap: Snapshot, q: DataQuery, columns: list[str], max_rows: int) -> tuple[list[tuple], int, int]:
+    """(rows of `columns` (names from FIELDS) for the page, total rows, page size). Raises 413 when the
+    result needs narrowing, 400 when the page asked for is above the row limit."""
+    limit = page_size(q.limit, max_rows, snap.release_id)
     fast = _fast_rows(snap, q)
     if fast is not None:
         total = len(fast)
@@ -465,20 +493,9 @@ def run_rows(snap: Snapshot, q: DataQuery, columns: list[str], max_rows: int) ->
         where, params = _filters(q)
         base = f"select * from ({MART_SQL[q.mart]})" + (f" where {' and '.join(where)}" if where else "")
         sql, params = apply_time(base, params, q.time, q.nearest, "feed_id, indicator")
-        cols = ", ".join(_expr(c) for c in columns)
-        rows = snap.sql(
-            f"select {cols}, count(*) over () as _total from ({sql}) order by {ORDER} limit ? offset ?",
-            params + [limit, q.offset],
-        )
-        if rows:
-            total = rows[0][-1]
-        elif q.offset:
-            total = snap.sql(f"select count(*) from ({sql})", params)[0][0]
-        else:
-            total = 0
-        rows = [r[:-1] for r in rows]
-    if q.limit is None and total > max_rows:
-        raise too_large(total, max_rows, snap.release_id)
+        select = ", ".join(_expr(c) for c in columns)
+        rows, total = page_rows(snap, sql, params, select=select, order_by=ORDER, page=limit, offset=q.offset)
+    check_not_too_large(q.limit, total, max_rows, snap.release_id)
     return rows, total, limit
 
 

@@ -18,7 +18,15 @@ from serve.auth import Principal, forbidden
 from serve.http import CSVResponse, JSONBody, conditional, csv_response, json_response, page_links
 from serve.models import ClearedDataResponse, ClearedReleasesResponse, ClearedTablesResponse
 from serve.problems import Problem
-from serve.query import apply_time, check_count, parse_time, split_values, too_large
+from serve.query import (
+    apply_time,
+    check_count,
+    check_not_too_large,
+    page_rows,
+    page_size,
+    parse_time,
+    split_values,
+)
 from serve.routes.common import CLEARED_ERRORS, LimitParam, OffsetParam, ReleaseParam, caller, ok
 from serve.snapshot import TABLE_NAME, Snapshot
 
@@ -215,27 +223,12 @@ def _rows(request: Request, snap: Snapshot, table: str, filters: dict, time: str
             )
         partition = ", ".join(c for c in ("metric_id", "breakdown", "breakdown_value") if c in cols) or "true"
         base, params = apply_time(base, params, spec, "none", partition)
-    max_rows = s.api_max_rows
-    page = limit if limit is not None else max_rows
-    if page > max_rows:
-        raise Problem(
-            400,
-            "bad-request",
-            f"limit={page} is above the largest page, {max_rows} rows",
-            release=snap.release_id,
-            parameter="limit",
-        )
-    rows = snap.sql(
-        f"select *, count(*) over () from ({base}) order by all limit ? offset ?", params + [page, offset]
-    )
-    total = (
-        rows[0][-1] if rows else (snap.sql(f"select count(*) from ({base})", params)[0][0] if offset else 0)
-    )
-    if limit is None and total > max_rows:
-        raise too_large(total, max_rows, snap.release_id)
+    page = page_size(limit, s.api_max_rows, snap.release_id)
+    rows, total = page_rows(snap, base, params, select="*", order_by="all", page=page, offset=offset)
+    check_not_too_large(limit, total, s.api_max_rows, snap.release_id)
     data = []
     for r in rows:
-        d = dict(zip(cols, r[:-1], strict=True))
+        d = dict(zip(cols, r, strict=True))
         for k, v in d.items():
             if hasattr(v, "isoformat"):
                 d[k] = v.isoformat()

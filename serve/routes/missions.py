@@ -13,7 +13,16 @@ from fastapi import APIRouter, Path, Query, Request
 from serve.http import JSONBody, conditional, json_response, page_links
 from serve.models import GapsResponse, MissionResponse, MissionsResponse
 from serve.problems import Problem
-from serve.query import apply_time, check_count, parse_time, split_values, too_large
+from serve.query import (
+    apply_time,
+    check_count,
+    check_not_too_large,
+    page_rows,
+    page_size,
+    parse_time,
+    split_values,
+    too_large,
+)
 from serve.routes.common import OPEN_ERRORS, LimitParam, OffsetParam, OpenSnap, ok
 from serve.snapshot import Snapshot
 
@@ -162,32 +171,14 @@ def mission(
         sql, params = apply_time(
             base, params, parse_time(time or "all", snap.release_id), "none", "metric_id"
         )
-        max_rows = s.api_max_rows
-        page = limit if limit is not None else max_rows
-        if page > max_rows:
-            raise Problem(
-                400,
-                "bad-request",
-                f"limit={page} is above the largest page, {max_rows} rows",
-                release=snap.release_id,
-                parameter="limit",
-            )
+        page = page_size(limit, s.api_max_rows, snap.release_id)
         cols = snap.columns("mission_metrics")
-        rows = snap.sql(
-            f"""select *, count(*) over () as _total from ({sql})
-                order by metric_id, area_code, geography_level, period_start, period_end limit ? offset ?""",
-            params + [page, offset],
-        )
-        total = (
-            rows[0][-1]
-            if rows
-            else (snap.sql(f"select count(*) from ({sql})", params)[0][0] if offset else 0)
-        )
-        if limit is None and total > max_rows:
-            raise too_large(total, max_rows, snap.release_id)
+        order = "metric_id, area_code, geography_level, period_start, period_end"
+        rows, total = page_rows(snap, sql, params, select="*", order_by=order, page=page, offset=offset)
+        check_not_too_large(limit, total, s.api_max_rows, snap.release_id)
         data = []
         for r in rows:
-            d = dict(zip(cols, r[:-1], strict=True))
+            d = dict(zip(cols, r, strict=True))
             d["areacd"], d["areanm"] = d.pop("area_code", None), d.pop("area_name", None)
             for k in ("period_start", "period_end"):
                 d[k] = d[k].isoformat() if d.get(k) is not None else None
