@@ -18,6 +18,7 @@ if its per-row cost is lower; else the measured statement that it does not, and 
 peak memory stays within 24 GB. Figures are also written to <work>/bench_spark.json.
 
     LEVELUP_MIRROR=../shared/data .venv/bin/python scripts/bench_spark.py [--rows 2000000 8000000] [--repeats 2]
+    .venv/bin/python scripts/bench_spark.py --report <work>/bench_spark.json    # print a saved run again
 """
 
 from __future__ import annotations
@@ -109,34 +110,28 @@ def crossover(sizes: list[int], res: dict[int, dict]) -> tuple[str, dict]:
             f"local Spark would overtake DuckDB at about {n:,.0f} rows (linear fit of {lo:,} and {hi:,})",
             fit,
         )
-    cap_rows = (MEMORY_CAP_GB * 1024 - res[hi]["duckdb"]["peak_rss_mb"]) / max(
-        d["rss_mb_per_million_rows"], 1e-9
-    )
+    growth = d["rss_mb_per_million_rows"]
+    if growth <= 0:
+        memory = (
+            f"DuckDB's peak memory did not grow with rows ({res[lo]['duckdb']['peak_rss_mb']:,.0f} MiB at {lo:,}, "
+            f"{res[hi]['duckdb']['peak_rss_mb']:,.0f} MiB at {hi:,}): it is bounded by its memory limit and "
+            "spills beyond it, so 24 GB does not bound the rows it can take"
+        )
+    else:
+        cap_rows = (MEMORY_CAP_GB * 1024 - res[hi]["duckdb"]["peak_rss_mb"]) / growth * 1e6
+        memory = (
+            f"DuckDB's peak memory grows {growth:.0f} MiB per million rows, i.e. within {MEMORY_CAP_GB:.0f} GB up "
+            f"to ~{hi + cap_rows:,.0f} rows"
+        )
     return (
         f"local Spark does not overtake DuckDB: its cost per million rows ({s['s_per_million_rows']:.2f} s) is not "
-        f"below DuckDB's ({d['s_per_million_rows']:.2f} s) on this machine, so there is no crossover; DuckDB's peak "
-        f"memory grows {d['rss_mb_per_million_rows']:.0f} MiB per million rows (spilling beyond its limit), i.e. "
-        f"within {MEMORY_CAP_GB:.0f} GB up to ~{hi + cap_rows * 1e6:,.0f} rows",
+        f"below DuckDB's ({d['s_per_million_rows']:.2f} s) on this machine, so there is no crossover; {memory}",
         fit,
     )
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, nargs="+", default=[2_000_000, 8_000_000])
-    ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "levelup-bench-spark")
-    args = ap.parse_args()
-    mirror = os.environ.get("LEVELUP_MIRROR")
-    if not mirror:
-        raise SystemExit("set LEVELUP_MIRROR (the real sources; the synthetic feed is added beside them)")
-    res = {}
-    for asked in sorted(args.rows):
-        work = (args.work / str(asked)).resolve()
-        work.mkdir(parents=True, exist_ok=True)
-        print(f"{asked:,} rows asked", flush=True)
-        got, figures = measure_size(work, asked, Path(mirror).resolve(), args.repeats)
-        res[got] = figures
+def report(res: dict[int, dict]) -> tuple[str, dict]:
+    """Print the table, the ratios and the verdict of the figures per size; return (verdict, fit)."""
     sizes = sorted(res)
     rows_out = [
         [f"{n:,}", e, f"{res[n][e]['median_s']:.1f}", f"{res[n][e]['peak_rss_mb']:,.0f}"]
@@ -150,6 +145,34 @@ def main() -> None:
         )
     verdict, fit = crossover(sizes, res) if len(sizes) > 1 else ("one size only: no crossover estimate", {})
     print(verdict)
+    return verdict, fit
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, nargs="+", default=[2_000_000, 8_000_000])
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "levelup-bench-spark")
+    ap.add_argument(
+        "--report", type=Path, help="print the figures of a saved bench_spark.json; measure nothing"
+    )
+    args = ap.parse_args()
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        report({int(k): v for k, v in saved["results"].items()})
+        return
+    mirror = os.environ.get("LEVELUP_MIRROR")
+    if not mirror:
+        raise SystemExit("set LEVELUP_MIRROR (the real sources; the synthetic feed is added beside them)")
+    res = {}
+    for asked in sorted(args.rows):
+        work = (args.work / str(asked)).resolve()
+        work.mkdir(parents=True, exist_ok=True)
+        print(f"{asked:,} rows asked", flush=True)
+        got, figures = measure_size(work, asked, Path(mirror).resolve(), args.repeats)
+        res[got] = figures
+    sizes = sorted(res)
+    verdict, fit = report(res)
     (args.work / "bench_spark.json").write_text(
         json.dumps(
             {"sizes": sizes, "results": {str(k): v for k, v in res.items()}, "fit": fit, "verdict": verdict},
