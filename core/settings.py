@@ -218,6 +218,15 @@ class Settings(BaseSettings):
 
     # -- layout ------------------------------------------------------------------------------------
     @property
+    def duckdb_config(self) -> dict[str, object]:
+        """The config every DuckDB connection of a run opens with: the memory limit (beyond it DuckDB spills or,
+        for what cannot spill, fails naming the limit) and the thread count if one is set."""
+        config: dict[str, object] = {"memory_limit": self.duckdb_memory_limit}
+        if self.duckdb_threads:
+            config["threads"] = self.duckdb_threads
+        return config
+
+    @property
     def registry_path(self) -> Path:
         return self.registry
 

@@ -100,10 +100,7 @@ class IngestResult:
 
 def duckdb_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for one feed: memory-limited (spilling to the feed's folder if it must), no progress bar."""
-    config = {"memory_limit": settings.duckdb_memory_limit}
-    if settings.duckdb_threads:
-        config["threads"] = settings.duckdb_threads
-    con = duckdb.connect(config=config)
+    con = duckdb.connect(config=settings.duckdb_config)
     con.execute("SET enable_progress_bar = false")
     return con
 

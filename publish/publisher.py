@@ -174,7 +174,7 @@ def custom_areas_report(settings: Settings) -> dict:
     if not settings.warehouse_path.exists():
         return out
     try:
-        with duckdb.connect(":memory:") as con:
+        with duckdb.connect(":memory:", config=settings.duckdb_config) as con:
             con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
             rows = con.execute(
                 """
@@ -236,7 +236,7 @@ def _audit(settings, verdicts, previous, code_changed) -> None:
     built = [m for m, v in verdicts.items() if v.passed]
     if not built:
         return
-    with duckdb.connect(":memory:", config={"memory_limit": settings.duckdb_memory_limit}) as con:
+    with duckdb.connect(":memory:", config=settings.duckdb_config) as con:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
         prev_tables = set()
@@ -336,7 +336,7 @@ def publish_release(
 
     plans = plan_marts(settings, verdicts)
     prev_hashes = {m: v.get("content_hash") for m, v in (prev_manifest.get("marts") or {}).items()}
-    with duckdb.connect(":memory:") as con:
+    with duckdb.connect(":memory:", config=settings.duckdb_config) as con:
         con.execute(f"ATTACH '{settings.warehouse_path}' AS wh (READ_ONLY)")
         for p in plans:
             if p.source == "warehouse":

@@ -150,7 +150,7 @@ def stage_release(settings: Settings, plans: list[MartPlan], release_id: str) ->
     (build / "parquet").mkdir(parents=True)
     db_path = build / "marts.duckdb"
     previous = current_release_dir(settings)
-    con = duckdb.connect(":memory:", config={"memory_limit": settings.duckdb_memory_limit})
+    con = duckdb.connect(":memory:", config=settings.duckdb_config)
     try:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{db_path}' AS rel (STORAGE_VERSION '{STORAGE_VERSION}')")

@@ -46,6 +46,7 @@ FEED = "bench-small-area-gva"
 TABLE = "bench_small_area_gva"
 OVERLAY = PROJECT / "scripts" / "bench" / "small_area_overlay.yaml"
 HARMONISE_MODELS = ["int_geography_small_areas", "int_geography_rollups", "indicators_harmonised"]
+OBSERVATIONS_MODEL = "int_geography_source_observations"  # the table every staging view is read into
 GB = 1024.0
 
 
@@ -154,7 +155,9 @@ def stage_full_run(env: dict[str, str]) -> dict:
 
 HAND_WRITTEN = textwrap.dedent(
     """
-    -- small areas -> target-vintage LADs -> every standard level, counts summed, complete areas only
+    -- small areas -> target-vintage LADs -> every standard level, counts summed, complete areas only. Reads the
+    -- rows the production roll-up reads: the one materialised observation table (the staging views over the
+    -- landed file are parsed once, when that table is built, on both sides).
     create or replace table hw.small_areas as
     with lookup as (select * from wh.staging.stg_reference__mysociety_lsoa_to_registry),
          councils as (select registry_code, gss_code from wh.staging.stg_reference__mysociety_uk_local_authorities),
@@ -172,9 +175,10 @@ HAND_WRITTEN = textwrap.dedent(
     lad as (
         select o.feed_id, o.indicator, o.period_start, o.period_end, s.lad_code,
                sum(o.value) as value, count(o.value) as n_present, any_value(q.n) as n_required
-        from wh.staging.stg_ess__{table} as o
+        from wh.intermediate.int_geography_source_observations as o
         join hw.small_areas as s on s.small_area_code = o.area_code
         join required as q on q.lad_code = s.lad_code and q.small_area_type = s.small_area_type
+        where o.feed_id = '{feed}' and o.source_level = 'SMALL_AREA'
         group by o.feed_id, o.indicator, o.period_start, o.period_end, s.lad_code, s.small_area_type
         having count(o.value) = any_value(q.n)
     ),
@@ -216,7 +220,7 @@ def stage_harmonise(env: dict[str, str], work: Path, repeats: int, first_run_mod
     warehouse = data / "warehouse" / "warehouse.duckdb"
     project = Path(env["LEVELUP_DBT_PROJECT_DIR"])
     sql = work / "hand_written.sql"
-    sql.write_text(HAND_WRITTEN.format(table=TABLE))
+    sql.write_text(HAND_WRITTEN.format(feed=FEED))
     scratch = work / "hand_written.duckdb"
     ours = [sum(first_run_models.get(m, 0.0) for m in HARMONISE_MODELS)]
     hand, hand_rss, dbt_rss = [], [], []
@@ -332,7 +336,9 @@ def main() -> None:
     pandas_rows = min(args.pandas_rows, rows)
     pandas = stage_pandas(env, csv, pandas_rows, args.repeats)
 
-    staging = full["model_seconds"].get(f"stg_ess__{TABLE}", 0.0)
+    # the staging model is a view over the landed file: the file is parsed when the one observation table that
+    # reads every staging view is built, so that model's time is part of ours
+    staging = sum(full["model_seconds"].get(m, 0.0) for m in (f"stg_ess__{TABLE}", OBSERVATIONS_MODEL))
     ours_total = median(ingest["ours_s"]) + staging + median(harmonise["dbt_s"])
     ours_per_row = ours_total / rows
     pandas_per_row = median(pandas["seconds"]) / pandas_rows
@@ -356,7 +362,7 @@ def main() -> None:
         ["  peer: hand-written DuckDB SQL", spread(harmonise["hand_written_s"]), "s",
          "same rows and sums" if harmonise["same_result"] else "RESULTS DIFFER"],
         ["  ratio dbt / hand-written", f"{harmonise['ratio']:.2f}", "x", f"<= 1.5: {ok[harmonise['ratio'] <= 1.5]}"],
-        ["ours: ingest + staging + harmonise", f"{ours_total:.1f}", "s", f"staging model {staging:.1f} s"],
+        ["ours: ingest + staging + harmonise", f"{ours_total:.1f}", "s", f"staging + {OBSERVATIONS_MODEL} {staging:.1f} s"],
         [f"  peer: pandas on {pandas_rows:,} rows", spread(pandas["seconds"]), "s",
          f"peak {pandas['peak_rss_mb']:,.0f} MiB (x{rows / pandas_rows:.0f} rows: "
          f"~{figures['pandas_rss_extrapolated_mb'] / GB:,.0f} GB)"],

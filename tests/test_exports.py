@@ -200,3 +200,21 @@ def test_exports_of_the_real_current_release(published, tmp_path):
     assert set(result["csv"]) == set(marts)
     wb = load_workbook(rel / result["workbook"], read_only=True)
     assert len(wb.sheetnames) == 13  # Notes + 12 missions
+
+
+def test_the_exports_connection_opens_with_the_duckdb_memory_limit(tmp_path, monkeypatch):
+    """Unbounded, DuckDB's CSV writer buffered a 50M-row `indicators` mart up to 5.6 GB (`make bench-scale`); with
+    the run's limit (2 GB by default) the same export peaked at 1.5 GB in the same time."""
+    opened = []
+    real_connect = duckdb.connect
+
+    def spy(*args, **kwargs):
+        opened.append(kwargs.get("config") or {})
+        return real_connect(*args, **kwargs)
+
+    rel = mini_release.build(tmp_path / ".building-20260101T000000000Z", None)
+    monkeypatch.setenv("LEVELUP_DUCKDB_MEMORY_LIMIT", "345MB")
+    monkeypatch.setattr(exports.duckdb, "connect", spy)  # the duckdb module: every connection from here on
+    exports.write_exports(rel, mini_release.MARTS, mini_release.DBT_TARGET, catalogue_path=mini_release.CATALOGUE)
+    assert opened, "the exports opened no DuckDB connection"
+    assert all(c.get("memory_limit") == "345MB" for c in opened), opened

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from core.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT, get_settings
 from publish.exports.catalog import CATALOGUE, feeds_table, load_catalogue, load_dbt_docs
 from publish.exports.csvw import csvw_metadata, mart_columns, write_csv
 from publish.exports.dictionary import write_data_dictionary
@@ -72,7 +72,9 @@ def write_exports(
     if QUERYING_MD.exists():
         shutil.copyfile(QUERYING_MD, docs / "querying.md")
         result["querying"] = "docs/querying.md"
-    with duckdb.connect(str(build_dir / "marts.duckdb"), read_only=True) as con:
+    with duckdb.connect(
+        str(build_dir / "marts.duckdb"), read_only=True, config=get_settings().duckdb_config
+    ) as con:
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
         marts = [m for m in manifest_marts if m in tables]
         feeds = feeds_table(con, tables)
