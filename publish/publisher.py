@@ -372,7 +372,8 @@ def publish_release(
         dbt_manifest.parent,
         release_id=release_id,
         reuse_from=previous,
-        reused={p.name for p in plans if p.reused},
+        # the export code may have changed with the rest: then every file is written anew
+        reused=set() if code_changed else {p.name for p in plans if p.reused},
     )
     for name, exporter in (exporters or {}).items():
         exports[name] = exporter(build, statuses)

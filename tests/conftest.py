@@ -193,3 +193,21 @@ def api_data(published, mirror, tmp_path_factory):
 
     assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-3000:]
     return build_api_data(published, tmp_path_factory.mktemp("api") / "data", mirror)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """With LEVELUP_TEST_TIMELINE=<file>: one JSON line per test (worker, test, start, end; wall clock), to see
+    where the two xdist workers spend the session and where one waits for a shared build."""
+    timeline = os.environ.get("LEVELUP_TEST_TIMELINE")
+    start = time.time()
+    try:
+        return (yield)
+    finally:
+        if timeline:
+            import json
+
+            line = {"worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), "test": item.nodeid,
+                    "start": round(start, 2), "end": round(time.time(), 2)}  # fmt: skip
+            with open(timeline, "a", encoding="utf-8") as f:
+                f.write(json.dumps(line) + "\n")

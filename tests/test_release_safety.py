@@ -121,12 +121,27 @@ def test_readers_keep_working_during_a_refresh(baseline, revised_mirror, tmp_pat
     holder.close()
     after = assert_current_is_complete(data)
     assert after != before
+    assert_exports_rewritten_only_for_changed_marts(data / "releases" / before, data / "releases" / after)
     for r in readers:
         out, err = r.communicate(timeout=120)
         assert r.returncode == 0, err[-3000:]
         stats = json.loads(out.strip().splitlines()[-1])
         assert stats["queries"] > 10
         assert set(stats["releases_seen"]) <= {before, after}
+
+
+def assert_exports_rewritten_only_for_changed_marts(before: Path, after: Path) -> None:
+    """A one-feed refresh writes the CSV of each mart whose content changed, and hard-links the CSV of every other
+    mart from the previous release (the same file, not a copy); the CSV-W metadata names the new release."""
+    old, new = (json.loads((r / "manifest.json").read_text())["marts"] for r in (before, after))
+    same = {m for m in new if new[m]["content_hash"] == old.get(m, {}).get("content_hash")}
+    changed = set(new) - same
+    assert "indicators" in changed and "geography" in same, (sorted(changed), sorted(same))
+    for mart in new:
+        was, now = before / "csv" / f"{mart}.csv", after / "csv" / f"{mart}.csv"
+        assert (now.stat().st_ino == was.stat().st_ino) == (mart in same), mart
+        meta = json.loads((after / "csv" / f"{mart}.csv-metadata.json").read_text())
+        assert after.name in json.dumps(meta), f"{mart}: CSV-W metadata does not name release {after.name}"
 
 
 CRASH_POINTS = ["ingest", "dbt", "checks", "publish"]

@@ -55,8 +55,10 @@ def write_exports(
     relative paths written (for the manifest's "exports" key). Parts that cannot apply (no mission_metrics in the
     release, no dbt docs) are listed under "skipped" with the reason; any other error raises.
 
-    reuse_from / reused: the previous release, and the marts whose content is the same as in it: their CSV, CSV-W
-    metadata, workbook and report are hard-linked from it instead of being written again."""
+    reuse_from / reused: the previous release, and the marts whose content is the same as in it: their CSV and
+    workbook are hard-linked from it instead of being written again (the CSV-W metadata is written anew: it names
+    this release). The caller passes no `reused` when the code changed since that release, since an export's
+    format may have changed with it."""
     build_dir = Path(build_dir)
     release_id = release_id or build_dir.name.removeprefix(".building-")
     result: dict = {"csv": {}, "csv_metadata": {}, "skipped": {}}
@@ -82,7 +84,8 @@ def write_exports(
         files: dict[str, dict[str, str]] = {}
         for mart in marts:
             csv_rel, meta_rel = f"csv/{mart}.csv", f"csv/{mart}.csv-metadata.json"
-            write_csv(con, mart, build_dir / csv_rel)
+            if not _reuse(reuse_from, build_dir, mart in reused, csv_rel):
+                write_csv(con, mart, build_dir / csv_rel)
             rows = con.execute(f'select count(*) from "{mart}"').fetchone()[0]
             meta = csvw_metadata(
                 mart, mart_columns(con, mart), dbt_docs.get(mart, {}), feeds, rows, release_id
