@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# scripts/ (the benchmarks' helpers, the synthetic-data generators) is importable from every test module
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
 # Resolve every path setting once, at the start of the session (a relative LEVELUP_MIRROR such as the README's
 # `../shared/data` is taken against the folder `make test` ran from), so tests that run children from other

@@ -6,11 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.mirrors import overlay_mirror, revised_mirror  # noqa: F401  (scripts/, shared with the benchmarks)
+
 from onboarding.scaffold import ESS_COLUMNS  # the ESS tidy file's columns, in the publisher's order
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
-from bench.mirrors import overlay_mirror, revised_mirror  # noqa: E402,F401  (shared with the benchmarks)
 
 DBT_DIR = PROJECT_ROOT / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"

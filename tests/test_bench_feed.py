@@ -23,8 +23,7 @@ pytestmark = pytest.mark.mirror
 
 
 def test_the_benchmark_small_area_feed_lands_under_its_overlay_contract(mirror, tmp_path, monkeypatch):
-    sys.path.insert(0, str(PROJECT / "scripts"))
-    from bench.generate_small_area_feed import generate
+    from bench.generate_small_area_feed import generate  # scripts/ (tests/conftest.py)
 
     bench_mirror = tmp_path / "mirror"
     (bench_mirror / "bench").mkdir(parents=True)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import generate_synthetic_aps as gen  # scripts/ (tests/conftest.py)
 import pandas as pd
 import pytest
 
@@ -18,8 +19,6 @@ from core.settings import get_settings
 from restricted import crypto, export, keys, pickup, zone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
-import generate_synthetic_aps as gen  # noqa: E402
 
 # a mix: unchanged LAs, Sheffield (recoded), Cumberland (merged 2023), a tiny sample (City of London), Wales,
 # Scotland, NI
