@@ -372,7 +372,7 @@ def publish_release(
         dbt_manifest.parent,
         release_id=release_id,
         reuse_from=previous,
-        # the export code may have changed with the rest: then every file is written anew
+        # the export code may have changed with the rest: then the CSVs and the workbook are written anew
         reused=set() if code_changed else {p.name for p in plans if p.reused},
     )
     for name, exporter in (exporters or {}).items():

@@ -4,6 +4,7 @@ HTTP server on 127.0.0.1 that serves files with ETag/Last-Modified and can misbe
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import threading
@@ -152,8 +153,6 @@ def shared_root(tmp_path_factory) -> Path:
 def build_once(tmp_path_factory, name: str, build) -> tuple[Path, dict]:
     """Build something expensive once per test session, even across xdist workers: the first worker to ask
     builds it under a file lock while the others wait, then every worker reuses it (`build(folder) -> dict`)."""
-    import json
-
     from filelock import FileLock
 
     folder = shared_root(tmp_path_factory) / name
@@ -208,8 +207,6 @@ def pytest_runtest_protocol(item, nextitem):
         return (yield)
     finally:
         if timeline:
-            import json
-
             line = {"worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), "test": item.nodeid,
                     "start": round(start, 2), "end": round(time.time(), 2)}  # fmt: skip
             with open(timeline, "a", encoding="utf-8") as f:
