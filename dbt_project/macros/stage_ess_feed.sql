@@ -14,7 +14,7 @@
 {%- set feed_id = source_relation.identifier | replace('_', '-') -%}
 {%- set current = env_var('LEVELUP_DATA_DIR') ~ '/raw/' ~ feed_id ~ '/current.json' -%}  {#- the pointer of record: present once a version landed -#}
 {%- set has_version = true -%}
-{%- if execute -%}
+{%- if execute and model.resource_type != 'unit_test' -%}  {#- in a dbt unit test the source is the test's fixture -#}
     {%- set has_version = path_exists(current) -%}
 {%- endif %}
 with source as (
@@ -70,23 +70,45 @@ registered as (
     left join {{ ref('registry_indicators') }} as r
         on r.feed_id = n.feed_id and r.indicator = n.indicator
 )
+{%- set distinct_periods = parse_each_distinct_period() %}
+{%- if distinct_periods %},
+{# Each distinct period text is parsed once, then joined back (see parse_each_distinct_period). `is not
+   distinct from` keeps a NULL period's row, with the parse of NULL, exactly as the per-row parse gives it. #}
+periods as (
+    select
+        period_raw,
+        {{ parse_period('period_raw') }}
+    from (select distinct period_raw from registered) as distinct_periods
+)
+{%- endif %}
 
 select
-    feed_id,
-    area_code,
-    area_name,
-    geography_level,
-    indicator,
-    measure_type,
-    period_raw,
-    {{ parse_period('period_raw') }},
-    case when status in ('ok', 'low_reliability') then observation end as value,
-    unit,
-    case when status in ('ok', 'low_reliability') then lci_95 end as lci_95,
-    case when status in ('ok', 'low_reliability') then uci_95 end as uci_95,
-    status,
-    source_status,
-    source_sha256,
-    source_line
-from registered
+    r.feed_id,
+    r.area_code,
+    r.area_name,
+    r.geography_level,
+    r.indicator,
+    r.measure_type,
+    r.period_raw,
+    {% if distinct_periods -%}
+    p.period_start,
+    p.period_end,
+    p.period_duration,
+    p.period_kind,
+    {%- else -%}
+    {{ parse_period('r.period_raw') }},
+    {%- endif %}
+    case when r.status in ('ok', 'low_reliability') then r.observation end as value,
+    r.unit,
+    case when r.status in ('ok', 'low_reliability') then r.lci_95 end as lci_95,
+    case when r.status in ('ok', 'low_reliability') then r.uci_95 end as uci_95,
+    r.status,
+    r.source_status,
+    r.source_sha256,
+    r.source_line
+from registered as r
+{%- if distinct_periods %}
+inner join periods as p
+    on p.period_raw is not distinct from r.period_raw
+{%- endif %}
 {% endmacro %}
