@@ -113,9 +113,15 @@ def test_readers_keep_working_during_a_refresh(baseline, revised_mirror, tmp_pat
     # A long-lived reader holding the old file open the whole time.
     holder = duckdb.connect(str((data / "releases" / "current").resolve() / "marts.duckdb"), read_only=True)
     old_count = holder.execute("select count(*) from indicators").fetchone()[0]
+    first_build = dbt_nodes_run(data)  # the first release's build: the whole project, code new to the release
     refresh = run_levelup(data, revised_mirror)  # one feed revised: its lineage is rebuilt and published
     assert refresh.returncode == 0, refresh.stdout[-2000:]
     assert f"1 source(s) changed: {REVISED_FEED}" in refresh.stdout, refresh.stdout[-2000:]
+    # dbt unit tests test the SQL on fixed fixtures: they ran with the first build, not with a data refresh of
+    # the same code; the data tests of the rebuilt lineage did run
+    refreshed = dbt_nodes_run(data)
+    assert first_build["unit_test"] >= 12 and refreshed["unit_test"] == 0, (first_build, refreshed)
+    assert refreshed["test"] > 0 and refreshed["model"] < first_build["model"], (first_build, refreshed)
     assert holder.execute("select count(*) from indicators").fetchone()[0] == old_count
     assert holder.execute("select release_id from release_info").fetchone()[0] == before
     holder.close()
@@ -128,6 +134,13 @@ def test_readers_keep_working_during_a_refresh(baseline, revised_mirror, tmp_pat
         stats = json.loads(out.strip().splitlines()[-1])
         assert stats["queries"] > 10
         assert set(stats["releases_seen"]) <= {before, after}
+
+
+def dbt_nodes_run(data: Path) -> dict[str, int]:
+    """How many dbt nodes of each kind (model, test, unit_test, seed) the last build of `data` ran."""
+    results = json.loads((data / "warehouse" / "last_build" / "run_results.json").read_text())["results"]
+    kinds = [r["unique_id"].split(".")[0] for r in results]
+    return {k: kinds.count(k) for k in ("model", "test", "unit_test", "seed")}
 
 
 def assert_exports_rewritten_only_for_changed_marts(before: Path, after: Path) -> None:
