@@ -178,10 +178,10 @@
 
 {#- Whether a staging model parses each distinct period text once and joins it back (DuckDB), or parses every
     row (Spark). On DuckDB the per-row parse (regular expressions, date arithmetic) was most of the cost of reading
-    a national small-area file: 5M rows, 6.5 of 9 s; a file has a few hundred distinct periods at most. On Spark the
-    second scan and join of each of ~60 staging views made the union in int_geography_source_observations plan
-    and run for minutes instead of 42 s, so Spark keeps the per-row parse. The results are the same
-    (tests/test_spark_equality.py). -#}
+    a national small-area staging view (10M rows: 15-19 s, 5-7 s parsed once; a file has a few hundred distinct
+    periods at most). On Spark the second scan and join of each of ~60 staging views kept the union in
+    int_geography_source_observations running for minutes instead of 42-49 s, so Spark keeps the per-row parse.
+    The results are the same (tests/test_spark_equality.py). -#}
 {% macro parse_each_distinct_period() -%}{{ return(adapter.dispatch('parse_each_distinct_period')()) }}{%- endmacro %}
 {% macro default__parse_each_distinct_period() -%}{{ return(true) }}{%- endmacro %}
 {% macro spark__parse_each_distinct_period() -%}{{ return(false) }}{%- endmacro %}

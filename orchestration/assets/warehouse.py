@@ -20,9 +20,9 @@ from orchestration.dbt import LevelupDbtTranslator, dbt_project
 FULL_REFRESH_TAG = (
     "levelup/dbt_full_refresh"  # "0": only feeds changed; by-feed incremental models update in place
 )
-# "reuse": the dbt project did not change since the current release: keep the last build's docs site, and skip the
+# "1": the dbt project did not change since the current release: keep the last build's docs site, and skip the
 # dbt unit tests (they test the SQL on fixed fixtures, so they passed for this code when that release was built)
-DOCS_TAG = "levelup/dbt_docs"
+PROJECT_UNCHANGED_TAG = "levelup/dbt_project_unchanged"
 LOCK_WAIT_S = 3600  # a run launched by the daemon queues behind a `levelup run` writing the same data dir
 
 
@@ -73,7 +73,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, manifest: Path):
     write-audit-publish, and judging the tests, per mart, is the publish gate's job. Docs are regenerated unless
     the run says the project did not change."""
     target = dbt_target_dir()
-    project_unchanged = context.run.tags.get(DOCS_TAG) == "reuse"
+    project_unchanged = context.run.tags.get(PROJECT_UNCHANGED_TAG) == "1"
     exclude = ["resource_type:test", "resource_type:unit_test"]
     if not any(k.path[0] == "registry" for k in context.selected_asset_keys):
         exclude.append("resource_type:seed")

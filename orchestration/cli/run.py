@@ -135,7 +135,7 @@ def _execute(job: str, plan, started: float) -> int:
     from dagster import DagsterInstance, execute_job, reconstructable
 
     from orchestration import definitions
-    from orchestration.assets.warehouse import DOCS_TAG, FULL_REFRESH_TAG
+    from orchestration.assets.warehouse import FULL_REFRESH_TAG, PROJECT_UNCHANGED_TAG
     from orchestration.events import step_failures_from_events
     from orchestration.recovery import process_tags, recover_stuck_runs
 
@@ -151,7 +151,7 @@ def _execute(job: str, plan, started: float) -> int:
             tags={
                 **process_tags(),
                 "levelup/trigger": "cli_run",
-                **({DOCS_TAG: "reuse"} if selection else {}),
+                **({PROJECT_UNCHANGED_TAG: "1"} if selection else {}),
                 **(
                     {FULL_REFRESH_TAG: "0"}
                     if selection and not plan.reference_changed(definitions.REGISTRY)
