@@ -39,16 +39,21 @@ small_area_required as (
     select lad_code, small_area_type, count(*) as n_required from small_areas group by all
 ),
 
-lad_from_small_areas as (
+small_area_sums as (
     select
         r.feed_id, r.indicator, r.measure_type, r.period_start, r.period_end,
         any_value(r.period_duration) as period_duration, any_value(r.period_kind) as period_kind,
         any_value(r.period_raw) as period_raw, any_value(r.unit) as unit, min(r.source_sha256) as source_sha256,
-        r.lad_code, {{ exact_sum('r.value') }} as value, count(r.value) as n_present, any_value(q.n_required) as n_required,
-        r.small_area_type
+        r.lad_code, {{ exact_sum('r.value') }} as value, count(r.value) as n_present, r.small_area_type
     from small_area_rows as r
-    inner join small_area_required as q on q.lad_code = r.lad_code and q.small_area_type = r.small_area_type
     group by r.feed_id, r.indicator, r.measure_type, r.period_start, r.period_end, r.lad_code, r.small_area_type
+),
+
+-- the number of small areas each LAD needs, joined once per LAD total rather than once per small-area row
+lad_from_small_areas as (
+    select s.*, q.n_required
+    from small_area_sums as s
+    inner join small_area_required as q on q.lad_code = s.lad_code and q.small_area_type = s.small_area_type
 ),
 
 lad_derived as (
@@ -79,12 +84,27 @@ members as (
     where b.area_level <> 'LAD' and b.area_code <> b.lad_code and not a.has_partial_lad
 ),
 
-grouped as (
+-- the attributes of each (feed, indicator, period) and of each area are looked up once, not aggregated over every
+-- member LAD's row: string aggregates over the LAD x area rows cost more than the sums themselves
+value_periods as (
     select
-        v.feed_id, v.indicator, v.measure_type, v.period_start, v.period_end,
-        any_value(v.period_duration) as period_duration, any_value(v.period_kind) as period_kind,
-        any_value(v.period_raw) as period_raw, any_value(v.unit) as unit, min(v.source_sha256) as source_sha256,
-        m.area_level, m.area_code, any_value(m.area_name) as area_name, any_value(m.n_lads) as n_required,
+        feed_id, indicator, measure_type, period_start, period_end,
+        any_value(period_duration) as period_duration, any_value(period_kind) as period_kind,
+        any_value(period_raw) as period_raw, any_value(unit) as unit, min(source_sha256) as source_sha256
+    from lad_values
+    where measure_type in ('count', 'rate', 'share', 'mean')
+    group by feed_id, indicator, measure_type, period_start, period_end
+),
+
+member_areas as (
+    select area_level, area_code, any_value(area_name) as area_name, any_value(n_lads) as n_required
+    from members
+    group by area_level, area_code
+),
+
+grouped_values as (
+    select
+        v.feed_id, v.indicator, v.measure_type, v.period_start, v.period_end, m.area_level, m.area_code,
         count(v.value) as n_present,
         count(p.population) filter (where v.value is not null) as n_with_population,
         {{ exact_sum('v.value') }} as value_sum,
@@ -96,6 +116,19 @@ grouped as (
     left join pop as p on p.lad_code = v.lad_code
     where v.measure_type in ('count', 'rate', 'share', 'mean')
     group by v.feed_id, v.indicator, v.measure_type, v.period_start, v.period_end, m.area_level, m.area_code
+),
+
+grouped as (
+    select
+        g.feed_id, g.indicator, g.measure_type, g.period_start, g.period_end,
+        p.period_duration, p.period_kind, p.period_raw, p.unit, p.source_sha256,
+        g.area_level, g.area_code, a.area_name, a.n_required,
+        g.n_present, g.n_with_population, g.value_sum, g.value_pw, g.any_low_reliability
+    from grouped_values as g
+    inner join value_periods as p
+        on p.feed_id = g.feed_id and p.indicator = g.indicator and p.measure_type = g.measure_type
+       and p.period_start = g.period_start and p.period_end = g.period_end
+    inner join member_areas as a on a.area_level = g.area_level and a.area_code = g.area_code
 ),
 
 components as (
