@@ -84,8 +84,9 @@ members as (
     where b.area_level <> 'LAD' and b.area_code <> b.lad_code and not a.has_partial_lad
 ),
 
--- the attributes of each (feed, indicator, period) and of each area are looked up once, not aggregated over every
--- member LAD's row: string aggregates over the LAD x area rows cost more than the sums themselves
+-- the attributes of each (feed, indicator, period), and each area's name and LAD count (int_geography_areas), are
+-- looked up once, not aggregated over every member LAD's row: string aggregates over the LAD x area rows cost
+-- more than the sums themselves
 value_periods as (
     select
         feed_id, indicator, measure_type, period_start, period_end,
@@ -94,12 +95,6 @@ value_periods as (
     from lad_values
     where measure_type in ('count', 'rate', 'share', 'mean')
     group by feed_id, indicator, measure_type, period_start, period_end
-),
-
-member_areas as (
-    select area_level, area_code, any_value(area_name) as area_name, any_value(n_lads) as n_required
-    from members
-    group by area_level, area_code
 ),
 
 grouped_values as (
@@ -122,13 +117,13 @@ grouped as (
     select
         g.feed_id, g.indicator, g.measure_type, g.period_start, g.period_end,
         p.period_duration, p.period_kind, p.period_raw, p.unit, p.source_sha256,
-        g.area_level, g.area_code, a.area_name, a.n_required,
+        g.area_level, g.area_code, a.area_name, a.n_lads as n_required,
         g.n_present, g.n_with_population, g.value_sum, g.value_pw, g.any_low_reliability
     from grouped_values as g
     inner join value_periods as p
         on p.feed_id = g.feed_id and p.indicator = g.indicator and p.measure_type = g.measure_type
        and p.period_start = g.period_start and p.period_end = g.period_end
-    inner join member_areas as a on a.area_level = g.area_level and a.area_code = g.area_code
+    inner join {{ ref('int_geography_areas') }} as a on a.area_level = g.area_level and a.area_code = g.area_code
 ),
 
 components as (
