@@ -1,9 +1,8 @@
 """The warehouse asset: every dbt model and seed of the shared project, built by dagster-dbt.
 
-Belongs here: `warehouse_assets` (one `dbt build` of seeds, models and tests, a second pass for the models a failing
-test skipped, docs; in one stable target folder per data directory), saving the artefacts the publish step reads
-(`<warehouse>/last_build/`), and `mart_keys`. seed/model failures stop the run; test failures are the publish
-gate's to judge, per mart.
+Belongs here: `warehouse_assets` (seed when the run selected a seed, run, test, docs, in one stable target folder
+per data directory), saving the artefacts the publish step reads (`<warehouse>/last_build/`), and `mart_keys`.
+seed/run failures stop the run; test failures are the publish gate's to judge, per mart.
 """
 
 import json
@@ -67,27 +66,35 @@ def warehouse_assets(manifest: Path, exclude: str | None = None) -> AssetsDefini
 
 
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, manifest: Path):
-    """One `dbt build` over the selected nodes: the seeds (only when the run selected one: a run for one feed's
-    lineage selects none), the models and their data tests, and the unit tests unless the run says the project did
-    not change (as dbt advises, unit tests run when the code changes, not on every data refresh). Models are never
-    left unbuilt because a test failed: the warehouse is the write zone of write-audit-publish, and judging the
-    tests, per mart, is the publish gate's job. `dbt build` skips what is downstream of a failing test, so when a
-    test failed, a second pass builds the models it skipped and runs their tests (`_build_what_tests_skipped`);
-    when every test passes (the usual run), dbt starts once instead of twice, ~5 s less per run. Docs are
-    regenerated unless the run says the project did not change."""
+    """Two dbt invocations over the selected nodes: `build` of the seeds (only when the run selected one: a run
+    for one feed's lineage selects none) and models, then `test` (data tests, and the unit tests unless the run
+    says the project did not change: as dbt advises, unit tests run when the code changes, not on every data
+    refresh). Models are never skipped because a test failed: the warehouse is the write zone of
+    write-audit-publish, and judging the tests, per mart, is the publish gate's job. Docs are regenerated unless
+    the run says the project did not change."""
     target = dbt_target_dir()
     project_unchanged = context.run.tags.get(PROJECT_UNCHANGED_TAG) == "1"
-    # "0": only feeds changed, by-feed incremental models update in place; otherwise they are rebuilt from scratch
-    full_refresh = context.run.tags.get(FULL_REFRESH_TAG) != "0"
-    # No seed is excluded here: a run for one feed's lineage selects none, and excluding them would also drop, in
-    # dbt's eager indirect selection, every test with a seed among its parents (e.g. the plausible-range test).
-    exclude = ["resource_type:unit_test"] if project_unchanged else []
+    exclude = ["resource_type:test", "resource_type:unit_test"]
+    if not any(k.path[0] == "registry" for k in context.selected_asset_keys):
+        exclude.append("resource_type:seed")
     crashpoint("dbt")  # about to write the warehouse
-    build = ["build", *(["--exclude", " ".join(exclude)] if exclude else [])]
-    if full_refresh:
-        build.append("--full-refresh")
-    results = yield from _invoke(context, dbt, build, target)
-    results = yield from _build_what_tests_skipped(context, dbt, target, results, build[1:])
+    results = []
+    run_results = target / "run_results.json"
+    build = ["build", "--exclude", " ".join(exclude)]
+    if context.run.tags.get(FULL_REFRESH_TAG) != "0":
+        build.append(
+            "--full-refresh"
+        )  # incremental models rebuilt from scratch (code or reference data changed)
+    test = ["test", *(["--exclude-resource-type", "unit_test"] if project_unchanged else [])]
+    for args in (build, test):
+        run_results.unlink(missing_ok=True)
+        inv = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
+        yield from inv.stream()
+        if run_results.exists():  # each invocation overwrites it: collect as we go
+            results += json.loads(run_results.read_text())["results"]
+        print(f"[dbt] {args[0]:<5} {'ok' if inv.is_successful() else 'with failures'}", flush=True)
+        if args[0] == "build" and not inv.is_successful() and not run_results.exists():
+            raise RuntimeError(f"dbt build could not start: {inv.get_error()}; nothing is published this run")
     errored = [
         r
         for r in results
@@ -113,49 +120,6 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, manifest: Path):
             f"dbt could not build {', '.join(r['unique_id'] for r in errored[:5])}: the warehouse is incomplete, "
             "so nothing is published this run; the current release keeps serving. See the dbt logs above."
         )
-
-
-def _invoke(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str], target: Path):
-    """One dbt invocation, its events streamed to Dagster; returns its results. A dbt that could not start (no
-    run_results: a parse or connection error) stops the run, with dbt's error."""
-    run_results = target / "run_results.json"
-    run_results.unlink(missing_ok=True)  # each invocation overwrites it
-    inv = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
-    yield from inv.stream()
-    print(f"[dbt] {args[0]:<5} {'ok' if inv.is_successful() else 'with failures'}", flush=True)
-    if not run_results.exists():
-        raise RuntimeError(f"dbt {args[0]} could not start: {inv.get_error()}; nothing is published this run")
-    return json.loads(run_results.read_text())["results"]
-
-
-def _build_what_tests_skipped(context, dbt, target: Path, results: list[dict], build_flags: list[str]):
-    """The second pass of `_build`, when a failing test made `dbt build` skip models downstream of it: `run` those
-    models, then `test` them (the tests it skipped with them). Not when a model errored: what is downstream of it
-    would be built from an incomplete upstream, and the run stops anyway. `build_flags`: the build's own
-    (--exclude, --full-refresh), applied the same way. Returns every result, one per node (a skipped node's
-    result replaced by its second-pass one)."""
-    errored = [
-        r for r in results if r["status"] == "error" and r["unique_id"].startswith(("model.", "seed."))
-    ]
-    skipped = sorted(
-        r["unique_id"].split(".")[-1]
-        for r in results
-        if r["status"] == "skipped" and r["unique_id"].startswith("model.")
-    )
-    if errored or not skipped:
-        return results
-    print(
-        f"[dbt] a failing test skipped {len(skipped)} model(s): building them and running their tests",
-        flush=True,
-    )
-    by_id = {r["unique_id"]: r for r in results}
-    full_refresh = ["--full-refresh"] if "--full-refresh" in build_flags else []
-    at = build_flags.index("--exclude") if "--exclude" in build_flags else None
-    excluded = build_flags[at : at + 2] if at is not None else []
-    for args in (["run", "--select", *skipped, *full_refresh], ["test", "--select", *skipped, *excluded]):
-        more = yield from _invoke(context, dbt, args, target)
-        by_id.update({r["unique_id"]: r for r in more})
-    return list(by_id.values())
 
 
 def mart_keys(manifest: Path) -> list[AssetKey]:
