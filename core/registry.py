@@ -426,8 +426,8 @@ def _describe(err: ValidationError, doc: dict[str, Any]) -> str:
 
 
 def _load_yaml(text: str, where) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(text)
+    try:  # libyaml's safe loader when PyYAML has it (the registry is ~200 KB: ~1 s in pure Python, ~0.1 s in C)
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise RegistryError(f"{where}: not valid YAML: {exc}") from None
     if not isinstance(doc, dict):

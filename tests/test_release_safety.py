@@ -221,7 +221,7 @@ def test_next_run_succeeds_without_manual_cleanup(crash_sequence):
     assert f"{REVISED_FEED}" in recovered.stdout
 
 
-def test_killed_runs_are_failed_at_the_next_start_and_leave_no_wal(crash_sequence):
+def test_killed_runs_are_failed_at_the_next_start_and_leave_no_wal(crash_sequence, monkeypatch):
     # issue 13, defects 5 and 13: a SIGKILLed run must not stay STARTED (its writes=warehouse tag would keep every
     # queued run waiting), the next start says so, and no SQLite write-ahead log is left in the Dagster home
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
@@ -230,7 +230,8 @@ def test_killed_runs_are_failed_at_the_next_start_and_leave_no_wal(crash_sequenc
     assert "[recover] run " in recovered.stdout and "is gone (killed?): marked failed" in recovered.stdout
     home = data / "dagster_home"
     assert not list(home.rglob("*-wal")), list(home.rglob("*-wal"))
-    with DagsterInstance.from_config(str(home)) as instance:
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # how every Dagster tool opens the instance
+    with DagsterInstance.get() as instance:
         stuck = instance.get_runs(
             filters=RunsFilter(
                 statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.QUEUED]

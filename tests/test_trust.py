@@ -209,7 +209,7 @@ def test_a_second_run_is_refused_at_once_naming_the_holder_and_a_dead_holder_is_
 # -- defect 5 and 13 (second bullet): a killed run does not jam the queue ------------------------------------
 
 
-def test_a_run_left_started_by_a_dead_process_is_failed_at_the_next_start_and_the_queue_moves(tmp_path):
+def test_a_run_left_started_by_a_dead_process_is_failed_at_the_next_start_and_the_queue_moves(tmp_path, monkeypatch):
     """The instance levelup writes (dagster.yaml: writes=warehouse limited to 1 run): a STARTED run of a PID that
     is gone blocks a queued run, by the queue's own counter; recovery fails it (logged), the queued run may then
     start, a live run is left alone, and no SQLite -wal file is left in the Dagster home."""
@@ -244,7 +244,8 @@ def test_a_run_left_started_by_a_dead_process_is_failed_at_the_next_start_and_th
         )
         return TagConcurrencyLimitsCounter(limits, running).is_blocked(run)
 
-    with DagsterInstance.from_config(str(home)) as instance:
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # how every Dagster tool opens the instance
+    with DagsterInstance.get() as instance:
         stuck = instance.create_run_for_job(
             probe_job,
             status=DagsterRunStatus.STARTED,

@@ -22,6 +22,10 @@ from core.settings import PROJECT_ROOT, Settings, init_settings
 DAGSTER_YAML = """# Written by `levelup`: local instance for this data directory. Telemetry off (air-gapped machines).
 telemetry:
   enabled: false
+# Dagster's run-sharded SQLite event log, with its connections kept open (orchestration/event_storage.py).
+event_log_storage:
+  module: orchestration.event_storage
+  class: LocalEventLogStorage
 # DuckDB allows one writer: never run two jobs that write the warehouse at the same time.
 concurrency:
   runs:
