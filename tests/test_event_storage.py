@@ -5,6 +5,7 @@ long-lived process does not keep a file open for every run it ever read."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -21,8 +22,8 @@ def test_events_written_through_the_cli_instance_are_dagsters_own(tmp_path):
     (home / "dagster.yaml").write_text(DAGSTER_YAML)
     script = textwrap.dedent(
         f"""
-        import json, sys
-        from dagster import AssetKey, DagsterInstance, MaterializeResult, asset, materialize
+        import json
+        from dagster import DagsterInstance, MaterializeResult, asset, materialize
         from orchestration.event_storage import OPEN_SHARDS, LocalEventLogStorage
 
         @asset
@@ -47,8 +48,6 @@ def test_events_written_through_the_cli_instance_are_dagsters_own(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    import json
-
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["open"] <= out["limit"] < RUNS, out  # engines are bounded, not one per run read
 
