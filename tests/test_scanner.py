@@ -79,3 +79,21 @@ def test_scanner_catches_small_cells_and_values_left_on_suppressed_rows(tmp_path
     # the failure names columns and counts, never the values of the leaked cells
     msg = " ".join(c.message for c in scanner.scan_directory(tmp_path, min_count=10))
     assert "3.3" not in msg
+
+
+def test_a_csv_is_scanned_by_every_rule_and_each_text_column_is_named(tmp_path):
+    """CSV exports are read once and every rule runs on that copy: ids in two text columns (only one of them
+    id-shaped in every row), a small cell and a value on a suppressed row are each reported under the file."""
+    bad = _clean().assign(
+        note=["R2022ABCDEF1234", "ok", "R2022ABCDEF1236"], ref=["R2023ABCDEF0001", "R2023ABCDEF0002", "x"]
+    )
+    bad.loc[0, "unweighted_count"] = 7
+    bad.loc[1, "share_pct"] = 3.3
+    (tmp_path / "csv").mkdir()
+    bad.to_csv(tmp_path / "csv" / "m8.csv", index=False)
+    checks = scanner.scan_directory(tmp_path, min_count=10)
+    failed = _failed(checks)
+    for rule in ("no_respondent_level_rows", "no_cells_under_threshold", "suppressed_cells_blank"):
+        assert (rule, "csv/m8.csv") in failed, rule
+    ids = next(c for c in checks if c.name == "no_respondent_level_rows")
+    assert ids.failing_samples == [{"column": "note", "rows": 2}, {"column": "ref", "rows": 2}]
