@@ -8,11 +8,13 @@ LEVELUP_MIRROR is unset):
    Sheffield/Barnsley 2025 recode, Buckinghamshire 2020 merge, Northamptonshire 2021 and Cumbria 2023 county
    splits, Cumbria district merge of a rate, North Yorkshire county = unitary, Somerset medians, ITL 2021 vs
    2025, a pseudo-area, and a user-defined area. Every expected number is worked out in the comments.
-2. The real feeds: every code resolves (dbt test), and the dimension, change map, population, small-area
-   lookup and aggregate membership are compared with ../shared/data/reference/derived/ (built independently
-   from the same sources). Every disagreement is asserted with its reason.
+2. The real feeds, as the session's real `levelup run` built them (the `published` fixture's warehouse): every
+   code resolves (dbt test), and the dimension, change map, population, small-area lookup and aggregate
+   membership are compared with ../shared/data/reference/derived/ (built independently from the same sources).
+   Every disagreement is asserted with its reason.
 
-Both builds also run the dbt unit tests and the singular checks in dbt_project/tests/geography.
+Both builds also run the dbt unit tests and the singular checks in dbt_project/tests/geography (the real one's
+results are read from its run_results.json).
 """
 
 from __future__ import annotations
@@ -325,12 +327,27 @@ def test_small_areas_roll_up_and_custom_areas(known: Warehouse) -> None:
 
 # ----------------------------------------------------------------------------- 2. real feeds vs derived/
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    mirror = _mirror()
-    tmp = tmp_path_factory.mktemp("geo_real")
-    data_dir = tmp / "data"  # no custom_areas folder: an empty file is landed and the mart builds empty
-    _ingest_and_build(_env(mirror, data_dir), tmp)
-    return Warehouse(data_dir)
+def real(published) -> Warehouse:
+    """The warehouse of the session's real `levelup run` over the mirror (every feed landed by the production
+    ingest, every model built by the production dbt build), read only."""
+    assert published.returncode == 0, published.stdout[-3000:] + published.stderr[-3000:]
+    return Warehouse(published.data)
+
+
+def test_every_dbt_test_of_the_real_build_passed(real: Warehouse, published) -> None:
+    """The session's real build ran every data test (the singular checks in dbt_project/tests/geography among
+    them) and every dbt unit test, and all passed: the production run's own record of them."""
+    import json
+
+    build = published.data / "warehouse" / "last_build"
+    results = json.loads((build / "run_results.json").read_text())["results"]
+    nodes = json.loads((build / "manifest.json").read_text())["nodes"]
+    status = {r["unique_id"]: r["status"] for r in results}
+    failed = {k: v for k, v in status.items() if k.split(".")[0] in ("test", "unit_test") and v != "pass"}
+    assert not failed, failed
+    singular = {k for k, n in nodes.items() if n["original_file_path"].startswith("tests/geography/")}
+    assert singular and singular <= set(status), sorted(singular - set(status))
+    assert sum(k.startswith("unit_test.") for k in status) >= 12
 
 
 def _derived(name: str) -> str:
