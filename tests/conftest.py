@@ -197,37 +197,6 @@ def api_data(published, mirror, tmp_path_factory):
     return build_api_data(published, tmp_path_factory.mktemp("api") / "data", mirror)
 
 
-def _group(item) -> str:
-    """The unit pytest-xdist's loadgroup mode schedules: the item's xdist_group, else its module."""
-    marker = item.get_closest_marker("xdist_group")
-    if marker is not None:
-        return str(marker.args[0] if marker.args else marker.kwargs.get("name"))
-    return item.nodeid.split("::")[0]
-
-
-def pytest_collection_modifyitems(config, items):
-    """Order the suite so that no worker waits for the shared `published` build at the start, and the longest
-    group does not start last.
-
-    pytest-xdist's loadgroup mode hands out whole groups in the order their first test was collected. The Spark
-    equality group goes first (about 300 s of one worker, on top of `published`, which its worker builds), then
-    every group that does not need `published` (the other worker runs those meanwhile), then the groups that use
-    it. Within a group, the order is unchanged; the sort is stable, so every worker collects the same order."""
-    needs, spark = {}, set()
-    for item in items:
-        needs[_group(item)] = needs.get(_group(item), False) or "published" in item.fixturenames
-        if item.get_closest_marker("spark") is not None:
-            spark.add(_group(item))
-    first = next((g for g, uses in needs.items() if uses and g in spark), None)
-    first = first or next((g for g, uses in needs.items() if uses), None)
-
-    def rank(item) -> int:
-        group = _group(item)
-        return 0 if group == first else (2 if needs[group] else 1)
-
-    items.sort(key=rank)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     """With LEVELUP_TEST_TIMELINE=<file>: one JSON line per test (worker, test, start, end; wall clock), to see

@@ -29,21 +29,8 @@ def test_an_xdist_group_runs_on_one_worker(tmp_path):
         "import pytest\n\n@pytest.mark.parametrize('i', range(6))\ndef test_free(i):\n    pass\n"
     )
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-n",
-            "2",
-            "--dist",
-            "loadgroup",
-            "-v",
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "addopts=",
-            str(tmp_path),
-        ],  # fmt: skip
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v", "-p", "no:cacheprovider",
+         "-o", "addopts=", str(tmp_path)],  # fmt: skip
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -58,27 +45,3 @@ def test_an_xdist_group_runs_on_one_worker(tmp_path):
     assert len(workers) == 1, f"one group ran on {sorted(workers)}:\n{proc.stdout[-3000:]}"
     grouped = [ln for ln in proc.stdout.splitlines() if "PASSED" in ln and ln.rstrip().endswith("@heavy")]
     assert len(grouped) == 6, proc.stdout[-3000:]
-
-
-def test_the_suite_starts_with_the_spark_group_then_what_needs_no_published_release():
-    """conftest.pytest_collection_modifyitems: the Spark equality group is collected first (its worker builds the
-    shared `published` release, then the longest group); the modules that do not use that release come before
-    those that do, so the other worker has work while it is built."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    modules = [ln.split("::")[0] for ln in proc.stdout.splitlines() if "::" in ln]
-    order = list(dict.fromkeys(modules))
-    assert order[0] == "tests/test_spark_equality.py", order[:3]
-    # no published release needed: contract, registry; the published release: the API, the exports
-    assert max(order.index("tests/test_contract.py"), order.index("tests/test_registry.py")) < min(
-        order.index("tests/test_api_access.py"), order.index("tests/test_exports.py")
-    ), order
