@@ -19,7 +19,7 @@ Failing samples never include a respondent-level value: only table, column and c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -44,16 +44,23 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _tables(con: duckdb.DuckDBPyConnection, root: Path) -> list[tuple[str, str]]:
-    """(label, SQL relation) for every table to scan under root (or root itself if it is a file)."""
+def _tables(con: duckdb.DuckDBPyConnection, root: Path) -> Iterator[tuple[str, str]]:
+    """(label, SQL relation) for every table to scan under root (or root itself if it is a file), one at a time.
+
+    A CSV is parsed once, into a temp table that lives while its label is scanned, not once per rule (a release's
+    CSVs took 7.7 s, now 1.6 s)."""
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    out = []
     for i, p in enumerate(files):
         rel = p.relative_to(root.parent if root.is_file() else root)
         if p.suffix == ".parquet":
-            out.append((str(rel), f"read_parquet('{p}')"))
+            yield str(rel), f"read_parquet('{p}')"
         elif p.suffix == ".csv":
-            out.append((str(rel), f"read_csv('{p}', all_varchar=false, header=true)"))
+            con.execute(
+                f"create or replace temp table scanned_csv as "
+                f"select * from read_csv('{p}', all_varchar=false, header=true)"
+            )
+            yield str(rel), "scanned_csv"
+            con.execute("drop table scanned_csv")
         elif p.suffix == ".duckdb":
             alias = f"db{i}"
             con.execute(f"ATTACH '{p}' AS {alias} (READ_ONLY)")
@@ -61,8 +68,8 @@ def _tables(con: duckdb.DuckDBPyConnection, root: Path) -> list[tuple[str, str]]
                 "select table_schema, table_name from information_schema.tables where table_catalog = ? order by 1, 2",
                 [alias],
             ).fetchall()
-            out += [(f"{rel}:{s}.{t}", f"{alias}.{_q(s)}.{_q(t)}") for s, t in rows]
-    return out
+            for s, t in rows:
+                yield f"{rel}:{s}.{t}", f"{alias}.{_q(s)}.{_q(t)}"
 
 
 def scan_table(
@@ -185,13 +192,7 @@ def scan_directory(root: Path, *, min_count: int | None = None) -> list[CheckRes
         con.execute("SET enable_progress_bar = false")
         checks = []
         for label, relation in _tables(con, root):
-            if relation.startswith("read_csv("):
-                # a CSV is parsed once, not once per check: a release's CSVs took 7.7 s, now 1.6 s
-                con.execute(f"create or replace temp table scanned_csv as select * from {relation}")
-                checks += scan_table(con, label, "scanned_csv", min_count)
-                con.execute("drop table scanned_csv")
-            else:
-                checks += scan_table(con, label, relation, min_count)
+            checks += scan_table(con, label, relation, min_count)
         return checks
     finally:
         con.close()

@@ -118,8 +118,10 @@ def test_readers_keep_working_during_a_refresh(baseline, revised_mirror, tmp_pat
     holder = duckdb.connect(str((data / "releases" / "current").resolve() / "marts.duckdb"), read_only=True)
     old_count = holder.execute("select count(*) from indicators").fetchone()[0]
     first_build = dbt_nodes_run(data)  # the first release's build: the whole project, code new to the release
-    refresh = run_levelup(data, revised_mirror)  # one feed revised: its lineage is rebuilt and published
-    stop.touch()
+    try:
+        refresh = run_levelup(data, revised_mirror)  # one feed revised: its lineage is rebuilt and published
+    finally:
+        stop.touch()  # also when the refresh times out: no reader is left querying
     assert refresh.returncode == 0, refresh.stdout[-2000:]
     assert f"1 source(s) changed: {REVISED_FEED}" in refresh.stdout, refresh.stdout[-2000:]
     # dbt unit tests test the SQL on fixed fixtures: they ran with the first build, not with a data refresh of
