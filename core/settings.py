@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     spark_master: str = Field("local[2]", description="Spark master of the session target (local[2] here)")
     spark_driver_memory: str = Field("2g", description="Spark driver memory (local mode: the whole engine)")
     spark_shuffle_partitions: int = Field(2, description="spark.sql.shuffle.partitions (small on 2 cores)")
+    spark_codegen: bool = Field(
+        True,
+        description="Spark whole-stage code generation (spark.sql.codegen.wholeStage; off: interpreted expressions, "
+        "cheaper on small inputs where generating and JIT-compiling the code costs more than it saves)",
+    )
+    spark_adaptive: bool = Field(
+        True, description="Spark adaptive query execution (spark.sql.adaptive.enabled)"
+    )
     spark_raw_location: str | None = Field(
         None,
         description="the raw zone as Spark reads it (a cluster: object storage, e.g. s3a://bucket/raw); "

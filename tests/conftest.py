@@ -197,17 +197,26 @@ def api_data(published, mirror, tmp_path_factory):
     return build_api_data(published, tmp_path_factory.mktemp("api") / "data", mirror)
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this worker and of the child processes it has waited for."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    """With LEVELUP_TEST_TIMELINE=<file>: one JSON line per test (worker, test, start, end; wall clock), to see
-    where the two xdist workers spend the session and where one waits for a shared build."""
+    """With LEVELUP_TEST_TIMELINE=<file>: one JSON line per test (worker, test, start, end: wall clock; cpu:
+    CPU seconds of the worker and its finished child processes), to see where the two xdist workers spend the
+    session, where one waits for a shared build and which tests cost the machine most."""
     timeline = os.environ.get("LEVELUP_TEST_TIMELINE")
-    start = time.time()
+    start, cpu = time.time(), _cpu_seconds()
     try:
         return (yield)
     finally:
         if timeline:
             line = {"worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), "test": item.nodeid,
-                    "start": round(start, 2), "end": round(time.time(), 2)}  # fmt: skip
+                    "start": round(start, 2), "end": round(time.time(), 2), "cpu": round(_cpu_seconds() - cpu, 2)}  # fmt: skip
             with open(timeline, "a", encoding="utf-8") as f:
                 f.write(json.dumps(line) + "\n")

@@ -39,6 +39,8 @@ def spark_environment(data_dir: Path, raw_location: str | None = None) -> dict[s
         "LEVELUP_SPARK_MASTER": s.spark_master,
         "LEVELUP_SPARK_DRIVER_MEMORY": s.spark_driver_memory,
         "LEVELUP_SPARK_SHUFFLE_PARTITIONS": str(s.spark_shuffle_partitions),
+        "LEVELUP_SPARK_CODEGEN": str(s.spark_codegen).lower(),
+        "LEVELUP_SPARK_ADAPTIVE": str(s.spark_adaptive).lower(),
         "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", "python3"),
         "SPARK_LOCAL_IP": "127.0.0.1",
     }
