@@ -54,36 +54,32 @@ SPARK_TIMEOUT_S = 900
 def spark_build(published, tmp_path_factory):
     """dbt build of the portable selection on Spark over the published raw zone (and its restricted export)."""
     assert published.returncode == 0, published.stderr[-2000:]
-    with pytest.MonkeyPatch.context() as env:  # small inputs: interpreted expressions, fixed plans
-        env.setenv("LEVELUP_SPARK_CODEGEN", "false")
-        env.setenv("LEVELUP_SPARK_ADAPTIVE", "false")
-        return _spark_build(published, tmp_path_factory)
-
-
-def _spark_build(published, tmp_path_factory):
     from core.settings import get_settings
 
     data = tmp_path_factory.mktemp("spark") / "data"
     data.mkdir()
     if (published.data / "restricted").exists():
         (data / "restricted").symlink_to(published.data / "restricted")  # read only: the open export
-    proc = run_dbt_spark(
-        get_settings().dbt_project_dir,
-        [
-            "build",
-            "--selector",
-            "portable",
-            "--indirect-selection",
-            "cautious",
-            "--exclude-resource-type",
-            "unit_test",
-        ],
-        data,
-        target_path=data / "dbt_target",
-        log_path=data / "dbt_logs",
-        timeout=SPARK_TIMEOUT_S,
-        raw_location=str(published.data / "raw"),
-    )
+    with pytest.MonkeyPatch.context() as env:  # small inputs: interpreted expressions, fixed plans
+        env.setenv("LEVELUP_SPARK_CODEGEN", "false")
+        env.setenv("LEVELUP_SPARK_ADAPTIVE", "false")
+        proc = run_dbt_spark(
+            get_settings().dbt_project_dir,
+            [
+                "build",
+                "--selector",
+                "portable",
+                "--indirect-selection",
+                "cautious",
+                "--exclude-resource-type",
+                "unit_test",
+            ],
+            data,
+            target_path=data / "dbt_target",
+            log_path=data / "dbt_logs",
+            timeout=SPARK_TIMEOUT_S,
+            raw_location=str(published.data / "raw"),
+        )
     return data, proc
 
 
