@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     spark_adaptive: bool = Field(
         True, description="Spark adaptive query execution (spark.sql.adaptive.enabled)"
     )
+    spark_java_options: str = Field(
+        "",
+        description="extra JVM options of the Spark driver (local mode: the whole engine), e.g. "
+        "-XX:CompileThresholdScaling=5: the JIT compiles fewer methods, cheaper on small inputs",
+    )
     spark_raw_location: str | None = Field(
         None,
         description="the raw zone as Spark reads it (a cluster: object storage, e.g. s3a://bucket/raw); "
