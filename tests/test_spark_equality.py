@@ -13,8 +13,8 @@ The build runs with Spark's whole-stage code generation and adaptive execution o
 spark_adaptive): on the mirror's small inputs, generating and JIT-compiling code per query costs about as much as
 it saves (machine CPU of the same build, four runs each: 378-406 s with both on, median 400; 334-420 s with both
 off, median 366). The driver's JIT compiles fewer methods (spark_java_options -XX:CompileThresholdScaling=5: a
-method is compiled after 5x the calls): with both off, 347 and 349 s without it, 315 and 295 s with it (20 would
-be 320 s). They change how Spark executes a plan, not what it computes.
+method is compiled after 5x the calls): with both off, 347 and 349 s without it, 315, 295 and 275 s with it (20
+would be 320 s). They change how Spark executes a plan, not what it computes.
 
 Run alone: `pytest -m spark`.
 """
