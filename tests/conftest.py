@@ -211,7 +211,7 @@ def pytest_runtest_protocol(item, nextitem):
     CPU seconds of the worker and its finished child processes), to see where the two xdist workers spend the
     session, where one waits for a shared build and which tests cost the machine most."""
     timeline = os.environ.get("LEVELUP_TEST_TIMELINE")
-    start, cpu = time.time(), _cpu_seconds()
+    start, cpu = time.time(), _cpu_seconds() if timeline else 0.0
     try:
         return (yield)
     finally:
