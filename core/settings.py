@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         description="extra JVM options of the Spark driver (local mode: the whole engine), e.g. "
         "-XX:CompileThresholdScaling=5: the JIT compiles fewer methods, cheaper on small inputs",
     )
+    spark_catalog: str = Field(
+        "hive",
+        description="Spark's table catalog (spark.sql.catalogImplementation): hive, a Derby metastore under the "
+        "data dir that outlives the session; in-memory, the session's own (the tables' Parquet files are "
+        "written either way), cheaper for a one-off build",
+    )
     spark_raw_location: str | None = Field(
         None,
         description="the raw zone as Spark reads it (a cluster: object storage, e.g. s3a://bucket/raw); "

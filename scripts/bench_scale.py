@@ -15,10 +15,14 @@ lookup x years x 20 industries, ~2% of cells suppressed) is registered through a
                 int_geography_rollups, indicators_harmonised; dbt's own run_results timings, full refresh),
                 against hand-written DuckDB SQL for the same logic on the same warehouse   target: ratio <= 1.5
                 (the two results are compared: same rows, same sums)
-  4. pandas     a straightforward pandas implementation (read_csv, merge, groupby) of ingest + harmonise +
+  4. pandas     a straightforward pandas implementation (read_csv, merge, groupby) of the same harmonise +
                 roll-up, on the first --pandas-rows rows (pandas holds every cell as a Python object: the
-                whole file does not fit in this machine's memory), compared per row with ours
-                                                                                   target: ours >= 20x faster
+                whole file does not fit in this machine's memory), timed in two parts: the read (read_csv and
+                typing) and the harmonise + roll-up (merge, groupby). The target compares the harmonise +
+                roll-up per row: the production models (stage 3) against pandas' merge + groupby, each from
+                its rows in memory                                  target: ours >= 20x faster
+                For context, the whole path from the file is compared too (ours: ingest + staging +
+                observation table + harmonise; pandas: read + harmonise).
 Every timing is the median of --repeats runs, peers measured side by side (alternating) in the same run. The
 figures are printed and written to <work>/bench_scale.json.
 
@@ -285,6 +289,7 @@ PANDAS_PEER = textwrap.dedent(
     df = pd.read_csv(csv, nrows=nrows)
     df = df[df["indicator"].notna() & df["areacd"].notna()]
     df["observation"] = pd.to_numeric(df["observation"], errors="coerce")
+    t1 = time.perf_counter()  # the rows in memory, typed: what the harmonise + roll-up starts from
     required = small.groupby(["lad_code", "small_area_type"]).size().rename("n_required").reset_index()
     rows = df.merge(small, left_on="areacd", right_on="small_area_code").merge(required, on=["lad_code", "small_area_type"])
     lad = rows.groupby(["indicator", "period", "lad_code", "small_area_type"]).agg(
@@ -293,23 +298,31 @@ PANDAS_PEER = textwrap.dedent(
     up = lad.merge(members, on="lad_code").groupby(["indicator", "period", "area_level", "area_code"]).agg(
         value=("value", "sum"), n=("value", "size"), n_lads=("n_lads", "first")).reset_index()
     up = up[up["n"] == up["n_lads"]]
-    print(time.perf_counter() - t0, len(df), len(lad), len(up))
+    t2 = time.perf_counter()
+    print(t1 - t0, t2 - t1, len(df), len(lad), len(up))
     """
 )
 
 
 def stage_pandas(env: dict[str, str], csv: Path, rows: int, repeats: int) -> dict:
+    """The pandas peer, timed in two parts: reading and typing the rows, then the harmonise + roll-up."""
     warehouse = Path(env["LEVELUP_DATA_DIR"]) / "warehouse" / "warehouse.duckdb"
-    secs, rss = [], []
+    read, harmonise, rss = [], [], []
     for i in range(repeats):
         m = run_measured([sys.executable, "-c", PANDAS_PEER, str(csv), str(warehouse), str(rows)], env)
-        secs.append(float(m.stdout.split()[0]))
+        read_s, harmonise_s = map(float, m.stdout.split()[:2])
+        read.append(read_s)
+        harmonise.append(harmonise_s)
         rss.append(m.peak_rss_mb)
         print(
-            f"  pandas repeat {i + 1}: {secs[-1]:.1f} s for {rows:,} rows, peak {rss[-1]:,.0f} MiB",
+            f"  pandas repeat {i + 1}: read {read_s:.1f} s + harmonise {harmonise_s:.1f} s for {rows:,} rows, "
+            f"peak {rss[-1]:,.0f} MiB",
             flush=True,
         )
-    return {"rows": rows, "seconds": secs, "peak_rss_mb": max(rss)}
+    return {
+        "rows": rows, "read_s": read, "harmonise_s": harmonise,
+        "seconds": [a + b for a, b in zip(read, harmonise, strict=True)], "peak_rss_mb": max(rss),
+    }  # fmt: skip
 
 
 def main() -> None:
@@ -340,13 +353,20 @@ def main() -> None:
     # reads every staging view is built, so that model's time is part of ours
     staging = sum(full["model_seconds"].get(m, 0.0) for m in (f"stg_ess__{TABLE}", OBSERVATIONS_MODEL))
     ours_total = median(ingest["ours_s"]) + staging + median(harmonise["dbt_s"])
-    ours_per_row = ours_total / rows
-    pandas_per_row = median(pandas["seconds"]) / pandas_rows
-    speedup = pandas_per_row / ours_per_row
+    # the issue's figure: harmonise + roll-up, ours (the production models) against pandas' same logic, each from
+    # its rows in memory (the observation table; a typed DataFrame), per row
+    pandas_per_row = median(pandas["harmonise_s"]) / pandas_rows
+    speedup = pandas_per_row / (median(harmonise["dbt_s"]) / rows)
+    # the same for the hand-written SQL: how far any SQL on this machine gets ahead of pandas
+    ceiling = pandas_per_row / (median(harmonise["hand_written_s"]) / rows)
+    # context: the whole path from the file (ours: ingest + staging + observation table + harmonise; pandas:
+    # read_csv + harmonise)
+    speedup_end_to_end = (median(pandas["seconds"]) / pandas_rows) / (ours_total / rows)
     run_peak = max(full["peak_rss_mb"], ingest["peak_rss_mb"])
     figures = {
         "rows": rows, "ingest": ingest, "full_run": full, "harmonise": harmonise, "pandas": pandas,
         "ours_seconds_ingest_staging_harmonise": ours_total, "pandas_speedup_per_row": speedup,
+        "pandas_speedup_per_row_end_to_end": speedup_end_to_end, "hand_written_speedup_per_row": ceiling,
         "pandas_rss_extrapolated_mb": pandas["peak_rss_mb"] * rows / pandas_rows,
     }  # fmt: skip
     (work / "bench_scale.json").write_text(json.dumps(figures, indent=2, default=str))
@@ -362,11 +382,15 @@ def main() -> None:
         ["  peer: hand-written DuckDB SQL", spread(harmonise["hand_written_s"]), "s",
          "same rows and sums" if harmonise["same_result"] else "RESULTS DIFFER"],
         ["  ratio dbt / hand-written", f"{harmonise['ratio']:.2f}", "x", f"<= 1.5: {ok[harmonise['ratio'] <= 1.5]}"],
+        [f"  peer: pandas merge + groupby, {pandas_rows:,} rows", spread(pandas["harmonise_s"]), "s",
+         "the same logic, from a typed DataFrame"],
+        ["  speed-up per row, dbt models vs pandas", f"{speedup:.1f}", "x", f">= 20: {ok[speedup >= 20]}"],
+        ["  speed-up per row, hand-written SQL vs pandas", f"{ceiling:.1f}", "x", "the same logic in plain DuckDB"],
         ["ours: ingest + staging + harmonise", f"{ours_total:.1f}", "s", f"staging + {OBSERVATIONS_MODEL} {staging:.1f} s"],
-        [f"  peer: pandas on {pandas_rows:,} rows", spread(pandas["seconds"]), "s",
+        [f"  peer: pandas read_csv + harmonise, {pandas_rows:,} rows", spread(pandas["seconds"]), "s",
          f"peak {pandas['peak_rss_mb']:,.0f} MiB (x{rows / pandas_rows:.0f} rows: "
          f"~{figures['pandas_rss_extrapolated_mb'] / GB:,.0f} GB)"],
-        ["  speed-up per row, ours vs pandas", f"{speedup:.1f}", "x", f">= 20: {ok[speedup >= 20]}"],
+        ["  speed-up per row, end to end", f"{speedup_end_to_end:.1f}", "x", "context: from the file"],
         ["full levelup run (cold)", f"{full['seconds']:.1f}", "s", ""],
         ["peak RSS, ingest of the feed", f"{ingest['peak_rss_mb'] / GB:.2f}", "GB", f"<= 2: {ok[ingest['peak_rss_mb'] <= 2 * GB]}"],
         *[[f"peak RSS, run: {k}", f"{v / GB:.2f}", "GB", f"{full['phase_seconds'].get(k, 0):.0f} s"]

@@ -42,6 +42,7 @@ def spark_environment(data_dir: Path, raw_location: str | None = None) -> dict[s
         "LEVELUP_SPARK_CODEGEN": str(s.spark_codegen).lower(),
         "LEVELUP_SPARK_ADAPTIVE": str(s.spark_adaptive).lower(),
         "LEVELUP_SPARK_JAVA_OPTIONS": s.spark_java_options,
+        "LEVELUP_SPARK_CATALOG": s.spark_catalog,
         "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", "python3"),
         "SPARK_LOCAL_IP": "127.0.0.1",
     }
