@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,7 +104,7 @@ class Settings(BaseSettings):
         description="extra JVM options of the Spark driver (local mode: the whole engine), e.g. "
         "-XX:CompileThresholdScaling=5: the JIT compiles fewer methods, cheaper on small inputs",
     )
-    spark_catalog: str = Field(
+    spark_catalog: Literal["hive", "in-memory"] = Field(
         "hive",
         description="Spark's table catalog (spark.sql.catalogImplementation): hive, a Derby metastore under the "
         "data dir that outlives the session; in-memory, the session's own (the tables' Parquet files are "
